@@ -1,0 +1,93 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+	"github.com/ocm-fleet/multicluster-mcp-server/tools"
+)
+
+// usageError marks a command-line mistake (unknown flag, stray argument): exit code 2.
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func newRootCommand() *cobra.Command {
+	serve := newServeCommand()
+	root := &cobra.Command{
+		Use:   "multicluster-mcp-server",
+		Short: "An MCP server that operates an Open Cluster Management fleet from its hub",
+		Long: "multicluster-mcp-server lets an MCP client (Claude, IDE agents, the MCP Inspector) see and operate every\n" +
+			"cluster managed by an Open Cluster Management hub. Without a subcommand it runs `serve`.",
+		Args:          cobra.NoArgs,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		RunE:          serve.RunE,
+	}
+	config.AddFlags(root.Flags(), "serve")
+	root.AddCommand(serve, newVersionCommand())
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
+	return root
+}
+
+func newVersionCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version, commit, Go version and the MCP protocol versions served",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			_, err := fmt.Fprint(cmd.OutOrStdout(), version.String())
+			return err
+		},
+	}
+}
+
+func newServeCommand() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve MCP over stdio or HTTP",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			cfg, err := config.Load(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			return serve(cmd, cfg)
+		},
+	}
+	config.AddFlags(cmd.Flags(), "serve")
+	return cmd
+}
+
+func serve(cmd *cobra.Command, cfg *config.Config) error {
+	log, err := logging.New(logging.Options{Level: cfg.LogLevel, Format: cfg.LogFormat})
+	if err != nil {
+		return err
+	}
+	defer func() { _ = log.Sync() }()
+	hub, err := ocm.ConnectHub(ocm.HubOptions{
+		Kubeconfig: cfg.Kubeconfig,
+		Context:    cfg.Context,
+		Timeout:    cfg.HubTimeout,
+		UserAgent:  mcpserver.Name + "/" + version.Version(),
+	})
+	if err != nil {
+		return &config.Error{Setting: "kubeconfig", Err: err}
+	}
+	log.Info("starting", zap.String("version", version.Version()), zap.String("hub", hub.Name),
+		zap.String("transport", cfg.Transport), zap.Bool("readOnly", cfg.ReadOnly))
+	s := mcpserver.New(log, tools.Deps{Source: hub, ReadOnly: cfg.ReadOnly})
+	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
+		Transport:       cfg.Transport,
+		Listen:          cfg.Listen,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
+}

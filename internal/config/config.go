@@ -1,0 +1,209 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/go-viper/mapstructure/v2"
+	"github.com/spf13/cast"
+	"github.com/spf13/pflag"
+	"github.com/spf13/viper"
+)
+
+// ConfigFlag names the flag (and MCMCP_CONFIG variable) that points at the YAML config file.
+const ConfigFlag = "config"
+
+// Config is the validated configuration of one run.
+type Config struct {
+	Kubeconfig      string        `mapstructure:"kubeconfig"`
+	Context         string        `mapstructure:"context"`
+	Transport       string        `mapstructure:"transport"`
+	Listen          string        `mapstructure:"listen"`
+	ReadOnly        bool          `mapstructure:"read-only"`
+	LogLevel        string        `mapstructure:"log-level"`
+	LogFormat       string        `mapstructure:"log-format"`
+	HubTimeout      time.Duration `mapstructure:"hub-timeout"`
+	ShutdownTimeout time.Duration `mapstructure:"shutdown-timeout"`
+}
+
+// Error is a configuration problem tied to one setting. The CLI prints it as a single line and exits 2.
+type Error struct {
+	Setting string
+	Err     error
+}
+
+func (e *Error) Error() string {
+	if e.Setting == ConfigFlag {
+		return fmt.Sprintf("invalid setting %q: %v", e.Setting, e.Err)
+	}
+	s, _ := Lookup(e.Setting)
+	return fmt.Sprintf("invalid setting %q (flag --%s, env %s): %v", e.Setting, e.Setting, s.EnvVar(), e.Err)
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// AddFlags registers the flags of every setting that belongs to the named command.
+func AddFlags(fs *pflag.FlagSet, command string) {
+	fs.String(ConfigFlag, "", "YAML config file; its keys are the flag names (env "+EnvPrefix+"_CONFIG)")
+	for _, s := range Settings() {
+		if !slices.Contains(s.Commands, command) {
+			continue
+		}
+		usage := s.Usage
+		if len(s.Allowed) > 0 {
+			usage += " (one of: " + strings.Join(s.Allowed, ", ") + ")"
+		}
+		switch s.Kind {
+		case KindBool:
+			fs.Bool(s.Name, s.Default.(bool), usage)
+		case KindInt:
+			fs.Int(s.Name, s.Default.(int), usage)
+		case KindDuration:
+			fs.Duration(s.Name, s.Default.(time.Duration), usage)
+		case KindStringList:
+			fs.StringSlice(s.Name, s.Default.([]string), usage)
+		default:
+			fs.String(s.Name, s.Default.(string), usage)
+		}
+	}
+}
+
+// Load resolves every setting with the precedence flag > environment > config file > default and
+// validates the result. Any problem is returned as an *Error naming the setting.
+func Load(fs *pflag.FlagSet) (*Config, error) {
+	v := viper.New()
+	v.SetEnvPrefix(EnvPrefix)
+	v.SetEnvKeyReplacer(strings.NewReplacer("-", "_"))
+	v.AutomaticEnv()
+	settings := Settings()
+	for _, s := range settings {
+		v.SetDefault(s.Name, s.Default)
+		if f := fs.Lookup(s.Name); f != nil {
+			if err := v.BindPFlag(s.Name, f); err != nil {
+				return nil, &Error{Setting: s.Name, Err: err}
+			}
+		}
+	}
+	if err := readConfigFile(v, fs); err != nil {
+		return nil, err
+	}
+	values := make(map[string]any, len(settings))
+	for _, s := range settings {
+		val, err := parse(s, v.Get(s.Name))
+		if err != nil {
+			return nil, &Error{Setting: s.Name, Err: err}
+		}
+		values[s.Name] = val
+	}
+	var cfg Config
+	if err := mapstructure.Decode(values, &cfg); err != nil {
+		return nil, fmt.Errorf("decoding settings: %w", err)
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	return &cfg, nil
+}
+
+func readConfigFile(v *viper.Viper, fs *pflag.FlagSet) error {
+	path := os.Getenv(EnvPrefix + "_CONFIG")
+	if f := fs.Lookup(ConfigFlag); f != nil && f.Changed {
+		path = f.Value.String()
+	}
+	if path == "" {
+		return nil
+	}
+	v.SetConfigFile(path)
+	v.SetConfigType("yaml")
+	if err := v.ReadInConfig(); err != nil {
+		return &Error{Setting: ConfigFlag, Err: fmt.Errorf("reading %s: %w", path, err)}
+	}
+	// A misspelt key would otherwise be ignored silently.
+	file := viper.New()
+	file.SetConfigFile(path)
+	file.SetConfigType("yaml")
+	if err := file.ReadInConfig(); err != nil {
+		return &Error{Setting: ConfigFlag, Err: fmt.Errorf("reading %s: %w", path, err)}
+	}
+	for key := range file.AllSettings() {
+		if _, ok := Lookup(key); !ok {
+			return &Error{Setting: ConfigFlag, Err: fmt.Errorf("%s: unknown key %q (keys are the flag names, e.g. read-only)", path, key)}
+		}
+	}
+	return nil
+}
+
+// parse converts a raw value from any source into the setting's type, strictly: "yes" is not a bool.
+func parse(s Setting, raw any) (any, error) {
+	switch s.Kind {
+	case KindBool:
+		return cast.ToBoolE(raw)
+	case KindInt:
+		n, err := cast.ToIntE(raw)
+		if err != nil {
+			return nil, err
+		}
+		if n < 0 {
+			return nil, fmt.Errorf("must not be negative, got %d", n)
+		}
+		return n, nil
+	case KindDuration:
+		d, err := cast.ToDurationE(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%v (use a Go duration such as 30s or 2m)", err)
+		}
+		if d <= 0 {
+			return nil, fmt.Errorf("must be positive, got %s", d)
+		}
+		return d, nil
+	case KindStringList:
+		return stringList(raw)
+	default:
+		str, err := cast.ToStringE(raw)
+		if err != nil {
+			return nil, err
+		}
+		if len(s.Allowed) > 0 && !slices.Contains(s.Allowed, str) {
+			return nil, fmt.Errorf("%q is not one of %s", str, strings.Join(s.Allowed, ", "))
+		}
+		return str, nil
+	}
+}
+
+// stringList accepts a YAML list, or a comma-separated string from a flag or the environment.
+func stringList(raw any) ([]string, error) {
+	if str, ok := raw.(string); ok {
+		if str == "" {
+			return nil, nil
+		}
+		raw = strings.Split(str, ",")
+	}
+	list, err := cast.ToStringSliceE(raw)
+	if err != nil {
+		return nil, err
+	}
+	out := list[:0]
+	for _, item := range list {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out, nil
+}
+
+func (c *Config) validate() error {
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return &Error{Setting: "listen", Err: fmt.Errorf("%q is not host:port: %w", c.Listen, err)}
+	}
+	if c.Kubeconfig != "" {
+		if _, err := os.Stat(c.Kubeconfig); err != nil {
+			return &Error{Setting: "kubeconfig", Err: fmt.Errorf("%s: %w", c.Kubeconfig, errors.Unwrap(err))}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,101 @@
+// Package config turns flags, environment variables and an optional YAML file into one validated Config.
+//
+// Every setting is declared once in Settings: the cobra flags, the MCMCP_* environment variables, the
+// config file keys and the README's settings table all derive from that list, so they cannot drift apart.
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// EnvPrefix is prepended (with an underscore) to every setting's environment variable.
+const EnvPrefix = "MCMCP"
+
+// Kind is the type of a setting's value.
+type Kind int
+
+const (
+	KindString Kind = iota
+	KindBool
+	KindInt
+	KindDuration
+	KindStringList
+)
+
+// Setting describes one configuration key.
+type Setting struct {
+	Name    string // flag name and config file key, e.g. "read-only"
+	Kind    Kind
+	Default any
+	Usage   string
+	// Allowed, when set, lists the only accepted values of a string setting.
+	Allowed []string
+	// Commands lists the cobra commands that expose the setting as a flag.
+	Commands []string
+}
+
+// EnvVar is the environment variable that carries the setting.
+func (s Setting) EnvVar() string {
+	return EnvPrefix + "_" + strings.ToUpper(strings.ReplaceAll(s.Name, "-", "_"))
+}
+
+// DefaultString renders the default for documentation.
+func (s Setting) DefaultString() string {
+	switch v := s.Default.(type) {
+	case string:
+		return v
+	case []string:
+		return strings.Join(v, ",")
+	case time.Duration:
+		return v.String()
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
+const (
+	cmdServe      = "serve"
+	cmdMustGather = "must-gather"
+)
+
+var (
+	serveOnly = []string{cmdServe}
+	allCmds   = []string{cmdServe, cmdMustGather}
+)
+
+// Settings is the single list of every configuration key. It is a function, not a variable, so that no
+// caller can mutate shared state.
+func Settings() []Setting {
+	return []Setting{
+		{Name: "kubeconfig", Kind: KindString, Default: "", Commands: allCmds,
+			Usage: "kubeconfig of the OCM hub (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)"},
+		{Name: "context", Kind: KindString, Default: "", Commands: allCmds,
+			Usage: "kubeconfig context to use for the hub (default: the kubeconfig's current context)"},
+		{Name: "transport", Kind: KindString, Default: "stdio", Allowed: []string{"stdio", "http"}, Commands: serveOnly,
+			Usage: "MCP transport: stdio, or http (Streamable HTTP at /mcp and legacy SSE at /sse + /message)"},
+		{Name: "listen", Kind: KindString, Default: "127.0.0.1:8080", Commands: serveOnly,
+			Usage: "address the http transport listens on"},
+		{Name: "read-only", Kind: KindBool, Default: false, Commands: allCmds,
+			Usage: "register no tool that changes a cluster, and request read-only RBAC on spokes"},
+		{Name: "log-level", Kind: KindString, Default: "info", Allowed: []string{"debug", "info", "warn", "error"}, Commands: allCmds,
+			Usage: "log level (logs always go to stderr)"},
+		{Name: "log-format", Kind: KindString, Default: "json", Allowed: []string{"json", "console"}, Commands: allCmds,
+			Usage: "log encoding"},
+		{Name: "hub-timeout", Kind: KindDuration, Default: 15 * time.Second, Commands: allCmds,
+			Usage: "timeout of each call to the hub API server"},
+		{Name: "shutdown-timeout", Kind: KindDuration, Default: 10 * time.Second, Commands: serveOnly,
+			Usage: "how long a graceful shutdown waits for requests in flight"},
+	}
+}
+
+// Lookup returns the setting with the given name.
+func Lookup(name string) (Setting, bool) {
+	for _, s := range Settings() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return Setting{}, false
+}

@@ -1,0 +1,42 @@
+// Package mcpserver assembles the MCP server (identity, instructions, safety options, tools) and serves
+// it over stdio or HTTP until its context ends.
+package mcpserver
+
+import (
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
+	"github.com/ocm-fleet/multicluster-mcp-server/tools"
+)
+
+// Name is the server name announced to clients.
+const Name = "multicluster-mcp-server"
+
+// Instructions tell the model what this server is and how cluster names work. Clients put them in the
+// model's context, so they are short and concrete.
+const Instructions = `This server operates an Open Cluster Management (OCM) fleet from its hub cluster.
+
+Cluster names: every tool that acts on a cluster takes a "cluster" argument. A cluster name is the name of a
+ManagedCluster registered on the hub (see list_clusters). The name "hub" means the hub cluster itself, where
+the fleet's control plane (ManagedClusters, add-ons, ManifestWorks, Placements) lives.
+
+How to choose: call list_clusters first; use its NAME column verbatim. Prefer clusters that are
+AVAILABLE=True; a cluster that is not available may not answer, and its status on the hub explains why.
+Never guess a cluster name and never fall back to a default cluster: ask the user when the target is unclear.
+
+Output is compact and may be truncated; the note at the end says how to narrow a query.`
+
+// New builds the MCP server with its tools.
+func New(log *zap.Logger, deps tools.Deps) *server.MCPServer {
+	s := server.NewMCPServer(Name, version.Version(),
+		server.WithInstructions(Instructions),
+		server.WithRecovery(),
+		server.WithInputSchemaValidation(),
+		server.WithToolCapabilities(false),
+		server.WithLogger(logging.Slog(log.Named("mcp"))),
+	)
+	tools.Register(s, deps)
+	return s
+}

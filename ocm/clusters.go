@@ -1,0 +1,55 @@
+package ocm
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
+	clusterv1 "open-cluster-management.io/api/cluster/v1"
+)
+
+// Labels and names OCM gives meaning to.
+const (
+	ClusterSetLabel   = "cluster.open-cluster-management.io/clusterset"
+	LocalClusterLabel = "local-cluster"
+	HubName           = "hub"
+
+	managedClustersResource = "managedclusters.cluster.open-cluster-management.io"
+)
+
+// Source reads the hub's OCM objects. The live implementation reads the hub; the offline one reads a
+// must-gather archive, so tools answer the same questions in the same shapes either way.
+type Source interface {
+	// Where names the hub or archive in messages.
+	Where() string
+	ManagedClusters(ctx context.Context, selector labels.Selector) ([]*clusterv1.ManagedCluster, error)
+}
+
+// ParseSelector parses a label selector argument, with an error a model can act on.
+func ParseSelector(s string) (labels.Selector, error) {
+	if s == "" {
+		return labels.Everything(), nil
+	}
+	sel, err := labels.Parse(s)
+	if err != nil {
+		return nil, fmt.Errorf("invalid label selector %q: %v (examples: env=prod, 'region in (eu,us)', '!local-cluster')", s, err)
+	}
+	return sel, nil
+}
+
+// ConditionStatus returns a condition's status ("True", "False", "Unknown"), or "" when it is absent.
+func ConditionStatus(conds []metav1.Condition, condType string) string {
+	for _, c := range conds {
+		if c.Type == condType {
+			return string(c.Status)
+		}
+	}
+	return ""
+}
+
+// SortClusters orders clusters by name, in place.
+func SortClusters(list []*clusterv1.ManagedCluster) {
+	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+}
