@@ -142,7 +142,11 @@ func readConfigFile(v *viper.Viper, fs *pflag.FlagSet) error {
 func parse(s Setting, raw any) (any, error) {
 	switch s.Kind {
 	case KindBool:
-		return cast.ToBoolE(raw)
+		b, err := cast.ToBoolE(raw)
+		if err != nil {
+			return nil, fmt.Errorf("%q is not true or false", fmt.Sprint(raw))
+		}
+		return b, nil
 	case KindInt:
 		n, err := cast.ToIntE(raw)
 		if err != nil {

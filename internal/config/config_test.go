@@ -1,0 +1,124 @@
+package config
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/pflag"
+)
+
+func load(t *testing.T, args []string, env map[string]string, file string) (*Config, error) {
+	t.Helper()
+	for k, v := range env {
+		t.Setenv(k, v)
+	}
+	fs := pflag.NewFlagSet("test", pflag.ContinueOnError)
+	AddFlags(fs, "serve")
+	if file != "" {
+		path := filepath.Join(t.TempDir(), "config.yaml")
+		if err := os.WriteFile(path, []byte(file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "--config", path)
+	}
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
+	}
+	return Load(fs)
+}
+
+func TestPrecedence(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		env  map[string]string
+		file string
+		want string // Listen
+	}{
+		{"default", nil, nil, "", "127.0.0.1:8080"},
+		{"file", nil, nil, "listen: 127.0.0.1:9001\n", "127.0.0.1:9001"},
+		{"env beats file", nil, map[string]string{"MCMCP_LISTEN": "127.0.0.1:9002"}, "listen: 127.0.0.1:9001\n", "127.0.0.1:9002"},
+		{"flag beats env", []string{"--listen", "127.0.0.1:9003"}, map[string]string{"MCMCP_LISTEN": "127.0.0.1:9002"}, "listen: 127.0.0.1:9001\n", "127.0.0.1:9003"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg, err := load(t, tc.args, tc.env, tc.file)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Listen != tc.want {
+				t.Errorf("listen = %q, want %q", cfg.Listen, tc.want)
+			}
+		})
+	}
+}
+
+func TestTypedValuesFromEveryLayer(t *testing.T) {
+	cfg, err := load(t, nil, map[string]string{"MCMCP_READ_ONLY": "true", "MCMCP_HUB_TIMEOUT": "3s"}, "log-level: debug\ntransport: http\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ReadOnly || cfg.HubTimeout != 3*time.Second || cfg.LogLevel != "debug" || cfg.Transport != "http" {
+		t.Errorf("unexpected config %+v", cfg)
+	}
+}
+
+func TestConfigFileFromEnv(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.yaml")
+	if err := os.WriteFile(path, []byte("read-only: true\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := load(t, nil, map[string]string{"MCMCP_CONFIG": path}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !cfg.ReadOnly {
+		t.Error("MCMCP_CONFIG was not read")
+	}
+}
+
+func TestBadSettingsNameTheSetting(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		env     map[string]string
+		file    string
+		setting string
+		detail  string
+	}{
+		{"enum", []string{"--transport", "grpc"}, nil, "", "transport", "not one of stdio, http"},
+		{"bool env", nil, map[string]string{"MCMCP_READ_ONLY": "yes please"}, "", "read-only", "true or false"},
+		{"duration", nil, map[string]string{"MCMCP_HUB_TIMEOUT": "-1s"}, "", "hub-timeout", "positive"},
+		{"listen", []string{"--listen", "8080"}, nil, "", "listen", "host:port"},
+		{"unknown file key", nil, nil, "raed-only: true\n", "config", `unknown key "raed-only"`},
+		{"unparsable file", nil, nil, "read-only: [\n", "config", "reading"},
+		{"kubeconfig missing", []string{"--kubeconfig", "/nonexistent"}, nil, "", "kubeconfig", "/nonexistent"},
+		{"log format in file", nil, nil, "log-format: xml\n", "log-format", "json, console"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.args, tc.env, tc.file)
+			var cfgErr *Error
+			if !errors.As(err, &cfgErr) {
+				t.Fatalf("want *Error, got %v", err)
+			}
+			if cfgErr.Setting != tc.setting || !strings.Contains(err.Error(), tc.detail) {
+				t.Errorf("error %q: want setting %q and %q", err, tc.setting, tc.detail)
+			}
+			if strings.Contains(err.Error(), "\n") {
+				t.Errorf("error spans lines: %q", err)
+			}
+		})
+	}
+}
+
+func TestEnvVarNames(t *testing.T) {
+	s, ok := Lookup("read-only")
+	if !ok || s.EnvVar() != "MCMCP_READ_ONLY" {
+		t.Fatalf("env var = %q", s.EnvVar())
+	}
+}

@@ -1,0 +1,77 @@
+// Package e2e drives the built server binary with real MCP clients against a real OCM fleet.
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
+)
+
+// suite is shared by every test of the package: one fleet and one server binary.
+type suite struct {
+	fleet     *fleet.Fleet
+	serverBin string
+	tmp       string
+}
+
+var env suite
+
+func TestMain(m *testing.M) {
+	os.Exit(runSuite(m))
+}
+
+func runSuite(m *testing.M) int {
+	tmp, err := os.MkdirTemp("", "mcmcp-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(tmp)
+	env.tmp = tmp
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Minute)
+	defer cancel()
+	if env.serverBin, err = buildServer(ctx, tmp); err != nil {
+		fmt.Fprintln(os.Stderr, "building the server:", err)
+		return 1
+	}
+	began := time.Now()
+	f, err := fleet.Start(ctx, fleet.Options{
+		Spokes:               3,
+		LeaseDurationSeconds: 5,
+		Log:                  func(format string, args ...any) { fmt.Fprintf(os.Stderr, "fleet: "+format+"\n", args...) },
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the fleet:", err)
+		return 1
+	}
+	defer f.Stop()
+	env.fleet = f
+	fmt.Fprintf(os.Stderr, "fleet: started in %s, %d processes, RSS %d MiB\n",
+		time.Since(began).Round(time.Millisecond), len(f.Processes()), f.RSS()>>20)
+	code := m.Run()
+	fmt.Fprintf(os.Stderr, "fleet: RSS at the end %d MiB\n", f.RSS()>>20)
+	if code != 0 {
+		fmt.Fprintf(os.Stderr, "fleet logs: %s (set FLEET_KEEP_DIR=1 to keep them)\n", f.LogDir())
+	}
+	return code
+}
+
+// buildServer compiles the server binary the way the Makefile does.
+func buildServer(ctx context.Context, dir string) (string, error) {
+	if bin := os.Getenv("MCMCP_SERVER_BIN"); bin != "" {
+		return bin, nil
+	}
+	out := filepath.Join(dir, "multicluster-mcp-server")
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/multicluster-mcp-server")
+	cmd.Dir = fleet.ModuleRoot()
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%w\n%s", err, msg)
+	}
+	return out, nil
+}

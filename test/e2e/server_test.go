@@ -1,0 +1,262 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
+	"github.com/mark3labs/mcp-go/mcp"
+)
+
+// syncBuffer collects a process's output; it is safe for a writer goroutine and a reading test, and
+// tells waiters when a given text has appeared.
+type syncBuffer struct {
+	mu      sync.Mutex
+	b       bytes.Buffer
+	waiters map[string]chan struct{}
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, err := s.b.Write(p)
+	for text, ch := range s.waiters {
+		if bytes.Contains(s.b.Bytes(), []byte(text)) {
+			close(ch)
+			delete(s.waiters, text)
+		}
+	}
+	return n, err
+}
+
+// WaitFor returns a channel that is closed once the output contains text.
+func (s *syncBuffer) WaitFor(text string) <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ch := make(chan struct{})
+	if bytes.Contains(s.b.Bytes(), []byte(text)) {
+		close(ch)
+		return ch
+	}
+	if s.waiters == nil {
+		s.waiters = map[string]chan struct{}{}
+	}
+	if old, ok := s.waiters[text]; ok {
+		return old
+	}
+	s.waiters[text] = ch
+	return ch
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// session is an initialized client with the server's logs (stderr) and its initialize answer.
+type session struct {
+	*client.Client
+	Logs *syncBuffer
+	Init *mcp.InitializeResult
+}
+
+// stdioClient starts the server binary over stdio and returns an initialized client.
+func stdioClient(t *testing.T, args ...string) *session {
+	t.Helper()
+	logs := &syncBuffer{}
+	tr := transport.NewStdioWithOptions(env.serverBin, nil, args, transport.WithCommandStderrWriter(logs))
+	c := client.NewClient(tr)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("starting the stdio server: %v\n%s", err, logs.String())
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return &session{Client: c, Logs: logs, Init: initialize(t, ctx, c, logs)}
+}
+
+func initialize(t *testing.T, ctx context.Context, c *client.Client, logs *syncBuffer) *mcp.InitializeResult {
+	t.Helper()
+	req := mcp.InitializeRequest{}
+	req.Params.ClientInfo = mcp.Implementation{Name: "e2e", Version: "1"}
+	res, err := c.Initialize(ctx, req)
+	if err != nil {
+		t.Fatalf("initialize: %v\n%s", err, logs.String())
+	}
+	return res
+}
+
+// httpServer is the server binary running the HTTP transport.
+type httpServer struct {
+	cmd  *exec.Cmd
+	base string // http://127.0.0.1:PORT
+	logs *syncBuffer
+	done chan error
+
+	stopped bool
+	exitErr error
+}
+
+// startHTTPServer runs the binary with --transport http on a free loopback port and waits until it
+// logs the address it bound.
+func startHTTPServer(t *testing.T, args ...string) *httpServer {
+	t.Helper()
+	s := &httpServer{logs: &syncBuffer{}, done: make(chan error, 1)}
+	args = append([]string{"--transport", "http", "--listen", "127.0.0.1:0"}, args...)
+	s.cmd = exec.Command(env.serverBin, args...)
+	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
+	listening := s.logs.WaitFor("serving MCP over HTTP")
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.done <- s.cmd.Wait() }()
+	t.Cleanup(func() { _ = s.stop() })
+	select {
+	case <-listening:
+		s.base = "http://" + listenAddress(s.logs.String())
+	case err := <-s.done:
+		t.Fatalf("http server exited before listening: %v\n%s", err, s.logs.String())
+	case <-time.After(60 * time.Second):
+		t.Fatalf("http server did not report its address\n%s", s.logs.String())
+	}
+	return s
+}
+
+// listenAddress finds the address in the JSON log line announcing the HTTP listener.
+func listenAddress(logs string) string {
+	for _, raw := range strings.Split(logs, "\n") {
+		var line struct {
+			Msg     string `json:"msg"`
+			Address string `json:"address"`
+		}
+		if json.Unmarshal([]byte(raw), &line) == nil && line.Msg == "serving MCP over HTTP" {
+			return line.Address
+		}
+	}
+	return ""
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *httpServer) stop() error {
+	if s.stopped {
+		return s.exitErr
+	}
+	s.stopped = true
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case s.exitErr = <-s.done:
+		return s.exitErr
+	case <-time.After(30 * time.Second):
+		_ = s.cmd.Process.Kill()
+		return fmt.Errorf("server did not stop within 30s after SIGTERM")
+	}
+}
+
+func (s *httpServer) streamableClient(t *testing.T, opts ...transport.StreamableHTTPCOption) *client.Client {
+	t.Helper()
+	tr, err := transport.NewStreamableHTTP(s.base+"/mcp", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.connect(t, tr)
+}
+
+func (s *httpServer) sseClient(t *testing.T, opts ...transport.ClientOption) *client.Client {
+	t.Helper()
+	tr, err := transport.NewSSE(s.base+"/sse", opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.connect(t, tr)
+}
+
+func (s *httpServer) connect(t *testing.T, tr transport.Interface) *client.Client {
+	t.Helper()
+	c := client.NewClient(tr)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := c.Start(ctx); err != nil {
+		t.Fatalf("connecting: %v\n%s", err, s.logs.String())
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	initialize(t, ctx, c, s.logs)
+	return c
+}
+
+// callTool calls a tool and returns its text and whether it is an error result.
+func callTool(t *testing.T, c *client.Client, name string, args map[string]any) (string, bool) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	req := mcp.CallToolRequest{}
+	req.Params.Name = name
+	req.Params.Arguments = args
+	res, err := c.CallTool(ctx, req)
+	if err != nil {
+		t.Fatalf("tools/call %s: %v", name, err)
+	}
+	var b strings.Builder
+	for _, content := range res.Content {
+		if tc, ok := content.(mcp.TextContent); ok {
+			b.WriteString(tc.Text)
+		}
+	}
+	return b.String(), res.IsError
+}
+
+// tableRows parses a kubectl-style table into maps from header to cell.
+func tableRows(t *testing.T, text string) []map[string]string {
+	t.Helper()
+	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
+	if len(lines) == 0 {
+		t.Fatalf("empty table")
+	}
+	header := lines[0]
+	// Column starts are where a header word begins after two or more spaces.
+	var starts []int
+	var names []string
+	for i := 0; i < len(header); {
+		for i < len(header) && header[i] == ' ' {
+			i++
+		}
+		if i >= len(header) {
+			break
+		}
+		j := strings.Index(header[i:], "   ")
+		end := len(header)
+		if j >= 0 {
+			end = i + j
+		}
+		starts = append(starts, i)
+		names = append(names, strings.TrimSpace(header[i:end]))
+		i = end
+	}
+	var rows []map[string]string
+	for _, line := range lines[1:] {
+		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "[") {
+			continue
+		}
+		row := map[string]string{}
+		for k, s := range starts {
+			end := len(line)
+			if k+1 < len(starts) && starts[k+1] < len(line) {
+				end = starts[k+1]
+			}
+			if s < len(line) {
+				row[names[k]] = strings.TrimSpace(line[s:end])
+			}
+		}
+		rows = append(rows, row)
+	}
+	return rows
+}
