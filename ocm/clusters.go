@@ -15,8 +15,6 @@ const (
 	ClusterSetLabel   = "cluster.open-cluster-management.io/clusterset"
 	LocalClusterLabel = "local-cluster"
 	HubName           = "hub"
-
-	managedClustersResource = "managedclusters.cluster.open-cluster-management.io"
 )
 
 // Source reads the hub's OCM objects. The live implementation reads the hub; the offline one reads a
@@ -51,5 +49,9 @@ func ConditionStatus(conds []metav1.Condition, condType string) string {
 
 // SortClusters orders clusters by name, in place.
 func SortClusters(list []*clusterv1.ManagedCluster) {
-	sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+	sortByName(list, func(mc *clusterv1.ManagedCluster) string { return mc.Name })
+}
+
+func sortByName[T any](list []T, name func(T) string) {
+	sort.Slice(list, func(i, j int) bool { return name(list[i]) < name(list[j]) })
 }

@@ -84,7 +84,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	log.Info("starting", zap.String("version", version.Version()), zap.String("hub", hub.Name),
 		zap.String("transport", cfg.Transport), zap.Bool("readOnly", cfg.ReadOnly))
-	s := mcpserver.New(log, tools.Deps{Source: hub, ReadOnly: cfg.ReadOnly})
+	registry, err := ocm.NewRegistry(hub)
+	if err != nil {
+		return err
+	}
+	registry.Start(cmd.Context())
+	s := mcpserver.New(log, tools.Deps{Source: registry, ReadOnly: cfg.ReadOnly})
 	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
 		Transport:       cfg.Transport,
 		Listen:          cfg.Listen,

@@ -76,11 +76,12 @@ func stdioClient(t *testing.T, args ...string) *session {
 	logs := &syncBuffer{}
 	tr := transport.NewStdioWithOptions(env.serverBin, nil, args, transport.WithCommandStderrWriter(logs))
 	c := client.NewClient(tr)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
+	// The transport ties the child process (and an SSE stream) to Start's context: it must outlive this call.
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatalf("starting the stdio server: %v\n%s", err, logs.String())
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	t.Cleanup(func() { _ = c.Close() })
 	return &session{Client: c, Logs: logs, Init: initialize(t, ctx, c, logs)}
 }
@@ -183,11 +184,11 @@ func (s *httpServer) sseClient(t *testing.T, opts ...transport.ClientOption) *cl
 func (s *httpServer) connect(t *testing.T, tr transport.Interface) *client.Client {
 	t.Helper()
 	c := client.NewClient(tr)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if err := c.Start(ctx); err != nil {
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatalf("connecting: %v\n%s", err, s.logs.String())
 	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
 	t.Cleanup(func() { _ = c.Close() })
 	initialize(t, ctx, c, s.logs)
 	return c

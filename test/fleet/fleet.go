@@ -397,6 +397,9 @@ func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
 		if err := ensureNamespaces(ctx, s.Kube, AgentNamespace, AgentAddonNamespace); err != nil {
 			return err
 		}
+		if err := registerNode(ctx, s); err != nil {
+			return err
+		}
 		ports, err := freePorts(2)
 		if err != nil {
 			return err

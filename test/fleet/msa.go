@@ -48,7 +48,7 @@ func (f *Fleet) EnableMSA(ctx context.Context, cluster string) error {
 				Name: cma.Name, UID: cma.UID,
 			}},
 		},
-		Spec: addonv1alpha1.ManagedClusterAddOnSpec{InstallNamespace: AgentAddonNamespace},
+		// No install namespace: the default is open-cluster-management-agent-addon.
 	}
 	_, err = f.HubAddon.AddonV1alpha1().ManagedClusterAddOns(cluster).Create(ctx, mca, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
