@@ -5,9 +5,13 @@ import (
 	"fmt"
 	"sort"
 
+	coordinationv1 "k8s.io/api/coordination/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
+	clusterv1beta2 "open-cluster-management.io/api/cluster/v1beta2"
+	workv1 "open-cluster-management.io/api/work/v1"
 )
 
 // Labels and names OCM gives meaning to.
@@ -23,6 +27,13 @@ type Source interface {
 	// Where names the hub or archive in messages.
 	Where() string
 	ManagedClusters(ctx context.Context, selector labels.Selector) ([]*clusterv1.ManagedCluster, error)
+	// AddOns lists the ManagedClusterAddOns in a cluster's namespace.
+	AddOns(ctx context.Context, cluster string) ([]*addonv1alpha1.ManagedClusterAddOn, error)
+	ClusterSets(ctx context.Context) ([]*clusterv1beta2.ManagedClusterSet, error)
+	// Lease is the cluster's registration lease on the hub, nil when absent.
+	Lease(ctx context.Context, cluster string) (*coordinationv1.Lease, error)
+	// ManifestWorks lists the ManifestWorks in a cluster's namespace.
+	ManifestWorks(ctx context.Context, cluster string) ([]*workv1.ManifestWork, error)
 }
 
 // ParseSelector parses a label selector argument, with an error a model can act on.
@@ -54,4 +65,16 @@ func SortClusters(list []*clusterv1.ManagedCluster) {
 
 func sortByName[T any](list []T, name func(T) string) {
 	sort.Slice(list, func(i, j int) bool { return name(list[i]) < name(list[j]) })
+}
+
+// ClusterSetSelector returns the label selector that picks a ManagedClusterSet's members.
+func ClusterSetSelector(set *clusterv1beta2.ManagedClusterSet) (labels.Selector, error) {
+	cs := set.Spec.ClusterSelector
+	if cs.SelectorType == clusterv1beta2.LabelSelector {
+		if cs.LabelSelector == nil {
+			return labels.Everything(), nil
+		}
+		return metav1.LabelSelectorAsSelector(cs.LabelSelector)
+	}
+	return labels.SelectorFromSet(labels.Set{ClusterSetLabel: set.Name}), nil
 }

@@ -15,8 +15,10 @@ import (
 	addonclient "open-cluster-management.io/api/client/addon/clientset/versioned"
 	addoninformers "open-cluster-management.io/api/client/addon/informers/externalversions"
 	clusterinformers "open-cluster-management.io/api/client/cluster/informers/externalversions"
+	workclient "open-cluster-management.io/api/client/work/clientset/versioned"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 	clusterv1beta2 "open-cluster-management.io/api/cluster/v1beta2"
+	workv1 "open-cluster-management.io/api/work/v1"
 )
 
 // ClusterLeaseName is the lease the registration agent renews in the cluster's namespace on the hub.
@@ -26,7 +28,8 @@ const ClusterLeaseName = "managed-cluster-lease"
 // ManagedClusterSets and the cluster leases. Reads never hit the API server, so list_clusters over a
 // thousand clusters costs a map walk.
 type Registry struct {
-	hub *Hub
+	hub  *Hub
+	work workclient.Interface
 
 	clusters cache.SharedIndexInformer
 	addons   cache.SharedIndexInformer
@@ -51,6 +54,10 @@ func NewRegistry(hub *Hub) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
+	work, err := workclient.NewForConfig(hub.Config)
+	if err != nil {
+		return nil, err
+	}
 	cf := clusterinformers.NewSharedInformerFactory(hub.Cluster, 0)
 	af := addoninformers.NewSharedInformerFactory(addonClient, 0)
 	kf := kubeinformers.NewSharedInformerFactoryWithOptions(hub.Kube, 0,
@@ -58,11 +65,12 @@ func NewRegistry(hub *Hub) (*Registry, error) {
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", ClusterLeaseName).String()
 		}))
 	r := &Registry{
-		hub:       hub,
-		clusters:  cf.Cluster().V1().ManagedClusters().Informer(),
-		sets:      cf.Cluster().V1beta2().ManagedClusterSets().Informer(),
-		addons:    af.Addon().V1alpha1().ManagedClusterAddOns().Informer(),
-		leases:    kf.Coordination().V1().Leases().Informer(),
+		hub:      hub,
+		work:     work,
+		clusters: cf.Cluster().V1().ManagedClusters().Informer(),
+		sets:     cf.Cluster().V1beta2().ManagedClusterSets().Informer(),
+		addons:   af.Addon().V1alpha1().ManagedClusterAddOns().Informer(),
+		leases:   kf.Coordination().V1().Leases().Informer(),
 	}
 	one := metav1.ListOptions{Limit: 1}
 	r.probes = map[string]func(context.Context) error{
@@ -208,4 +216,19 @@ func (r *Registry) Lease(ctx context.Context, cluster string) (*coordinationv1.L
 		return nil, nil
 	}
 	return obj.(*coordinationv1.Lease), nil
+}
+
+// ManifestWorks lists the ManifestWorks in a cluster's namespace, straight from the hub (they can be
+// large and many, so they are not cached).
+func (r *Registry) ManifestWorks(ctx context.Context, cluster string) ([]*workv1.ManifestWork, error) {
+	list, err := r.work.WorkV1().ManifestWorks(cluster).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, r.hub.Explain(err, "manifestworks.work.open-cluster-management.io")
+	}
+	out := make([]*workv1.ManifestWork, len(list.Items))
+	for i := range list.Items {
+		out[i] = &list.Items[i]
+	}
+	sortByName(out, func(w *workv1.ManifestWork) string { return w.Name })
+	return out, nil
 }

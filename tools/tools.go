@@ -3,19 +3,33 @@
 package tools
 
 import (
+	"context"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"k8s.io/client-go/rest"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
 // Deps is what tools need from the rest of the server.
 type Deps struct {
-	Source   ocm.Source
+	Source ocm.Source
+	// Clusters connects to the hub and spokes; nil offline.
+	Clusters Connector
 	ReadOnly bool
+	// MaxOutputBytes caps each tool result's text.
+	MaxOutputBytes int
 	// Now is the clock used for ages; tests pin it.
 	Now func() time.Time
+}
+
+// Connector gives REST configs for targets and reports the state of spoke credentials (auth.Provider).
+type Connector interface {
+	RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, error)
+	Provisioned(cluster string) bool
+	CredentialState(ctx context.Context, cluster string) []string
 }
 
 // Register adds every tool that the configuration allows.
@@ -23,5 +37,8 @@ func Register(s *server.MCPServer, d Deps) {
 	if d.Now == nil {
 		d.Now = time.Now
 	}
-	s.AddTools(listClusters(d))
+	if d.MaxOutputBytes == 0 {
+		d.MaxOutputBytes = output.DefaultMaxBytes
+	}
+	s.AddTools(listClusters(d), clusterStatus(d))
 }

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"os"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
@@ -89,10 +94,58 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	registry.Start(cmd.Context())
-	s := mcpserver.New(log, tools.Deps{Source: registry, ReadOnly: cfg.ReadOnly})
+	provider, err := newProvider(hub, registry, cfg)
+	if err != nil {
+		return err
+	}
+	if cfg.PrepareCredentials {
+		go prepareCredentials(cmd.Context(), log, registry, provider)
+	}
+	s := mcpserver.New(log, tools.Deps{Source: registry, Clusters: provider, ReadOnly: cfg.ReadOnly})
 	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
 		Transport:       cfg.Transport,
 		Listen:          cfg.Listen,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	})
+}
+
+func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*auth.Provider, error) {
+	o := auth.Options{
+		MSAName:        cfg.MSAName,
+		ClusterRole:    cfg.SpokeClusterRole,
+		ReadOnly:       cfg.ReadOnly,
+		TokenTimeout:   cfg.TokenTimeout,
+		ClusterTimeout: cfg.ClusterTimeout,
+		HubTimeout:     cfg.HubTimeout,
+		ProxyURL:       cfg.ClusterProxyURL,
+		CacheSize:      cfg.ClientCacheSize,
+	}
+	if cfg.ClusterProxyCAFile != "" {
+		ca, err := os.ReadFile(cfg.ClusterProxyCAFile)
+		if err != nil {
+			return nil, &config.Error{Setting: "cluster-proxy-ca-file", Err: err}
+		}
+		o.ProxyCA = ca
+	}
+	return auth.NewProvider(hub, registry, o)
+}
+
+// prepareCredentials provisions every cluster's credentials at start, logging what failed.
+func prepareCredentials(ctx context.Context, log *zap.Logger, registry *ocm.Registry, provider *auth.Provider) {
+	clusters, err := registry.ManagedClusters(ctx, labels.Everything())
+	if err != nil {
+		log.Error("preparing credentials: cannot list clusters", zap.Error(err))
+		return
+	}
+	targets := make([]ocm.Target, 0, len(clusters))
+	for _, mc := range clusters {
+		if !ocm.IsLocalCluster(mc) {
+			targets = append(targets, ocm.Target{Name: mc.Name, Cluster: mc})
+		}
+	}
+	errs := provider.Prepare(ctx, targets, 16)
+	for name, err := range errs {
+		log.Warn("preparing credentials failed", zap.String("cluster", name), zap.Error(err))
+	}
+	log.Info("credentials prepared", zap.Int("clusters", len(targets)), zap.Int("failed", len(errs)))
 }

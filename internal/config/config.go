@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"os"
 	"slices"
 	"strings"
@@ -29,6 +30,15 @@ type Config struct {
 	LogFormat       string        `mapstructure:"log-format"`
 	HubTimeout      time.Duration `mapstructure:"hub-timeout"`
 	ShutdownTimeout time.Duration `mapstructure:"shutdown-timeout"`
+
+	ClusterTimeout     time.Duration `mapstructure:"cluster-timeout"`
+	MSAName            string        `mapstructure:"msa-name"`
+	SpokeClusterRole   string        `mapstructure:"spoke-cluster-role"`
+	PrepareCredentials bool          `mapstructure:"prepare-credentials"`
+	TokenTimeout       time.Duration `mapstructure:"token-timeout"`
+	ClusterProxyURL    string        `mapstructure:"cluster-proxy-url"`
+	ClusterProxyCAFile string        `mapstructure:"cluster-proxy-ca-file"`
+	ClientCacheSize    int           `mapstructure:"client-cache-size"`
 }
 
 // Error is a configuration problem tied to one setting. The CLI prints it as a single line and exits 2.
@@ -203,6 +213,23 @@ func stringList(raw any) ([]string, error) {
 func (c *Config) validate() error {
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
 		return &Error{Setting: "listen", Err: fmt.Errorf("%q is not host:port: %w", c.Listen, err)}
+	}
+	if c.MSAName == "" || len(c.MSAName) > 63 || strings.Trim(c.MSAName, "abcdefghijklmnopqrstuvwxyz0123456789-") != "" {
+		return &Error{Setting: "msa-name", Err: fmt.Errorf("%q is not a valid object name (lowercase letters, digits and '-', at most 63)", c.MSAName)}
+	}
+	if c.ClusterProxyURL != "" {
+		u, err := url.Parse(c.ClusterProxyURL)
+		if err != nil || u.Scheme != "https" || u.Host == "" {
+			return &Error{Setting: "cluster-proxy-url", Err: fmt.Errorf("%q is not an https URL", c.ClusterProxyURL)}
+		}
+	}
+	if c.ClusterProxyCAFile != "" {
+		if _, err := os.Stat(c.ClusterProxyCAFile); err != nil {
+			return &Error{Setting: "cluster-proxy-ca-file", Err: fmt.Errorf("%s: %w", c.ClusterProxyCAFile, errors.Unwrap(err))}
+		}
+	}
+	if c.ClientCacheSize < 1 {
+		return &Error{Setting: "client-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.ClientCacheSize)}
 	}
 	if c.Kubeconfig != "" {
 		if _, err := os.Stat(c.Kubeconfig); err != nil {

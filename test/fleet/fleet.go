@@ -92,6 +92,7 @@ type Fleet struct {
 	hubProcs []*Process
 	mu       sync.Mutex
 	stopped  bool
+	cancel   context.CancelFunc // stops in-process controllers
 }
 
 // Spoke returns the spoke with that name, or nil.
@@ -195,6 +196,9 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	if err = f.enableMSA(ctx, msaAgent); err != nil {
 		return nil, err
 	}
+	var bg context.Context
+	bg, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	go f.clusterPermissionController(bg)
 	f.StartDuration = time.Since(began)
 	f.logf("fleet ready after %s", f.StartDuration.Round(time.Millisecond))
 	return f, nil
@@ -209,6 +213,9 @@ func (f *Fleet) Stop() {
 	}
 	f.stopped = true
 	f.mu.Unlock()
+	if f.cancel != nil {
+		f.cancel()
+	}
 	procs := f.Processes()
 	// Reverse start order; etcd (first) ends last. Agents and controllers stop in parallel.
 	var wg sync.WaitGroup

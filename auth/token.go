@@ -1,0 +1,124 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+)
+
+// Keys of the ManagedServiceAccount token Secret on the hub.
+const (
+	tokenKey = "token"
+	caKey    = "ca.crt"
+)
+
+// tokenSource holds one cluster's ManagedServiceAccount token, in memory only. It re-reads the hub
+// Secret when its copy is older than recheck (so a rotated token is picked up without a restart) and on
+// demand after a 401.
+type tokenSource struct {
+	hub       kubernetes.Interface
+	namespace string // the cluster namespace on the hub
+	name      string // the Secret name (= the ManagedServiceAccount name)
+	recheck   time.Duration
+	timeout   time.Duration
+
+	mu      sync.Mutex
+	token   string
+	ca      []byte
+	version string // Secret resourceVersion the token came from
+	fetched time.Time
+}
+
+// current returns the token, refreshing it when stale.
+func (s *tokenSource) current(ctx context.Context) (string, error) {
+	s.mu.Lock()
+	fresh := s.token != "" && time.Since(s.fetched) < s.recheck
+	tok := s.token
+	s.mu.Unlock()
+	if fresh {
+		return tok, nil
+	}
+	if err := s.refresh(ctx); err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.token, nil
+}
+
+// refresh reads the Secret from the hub. It reports whether the token changed.
+func (s *tokenSource) refresh(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, s.timeout)
+	defer cancel()
+	sec, err := s.hub.CoreV1().Secrets(s.namespace).Get(ctx, s.name, metav1.GetOptions{})
+	if err != nil {
+		if apierrors.IsNotFound(err) {
+			return fmt.Errorf("token Secret %s/%s is gone from the hub: the ManagedServiceAccount may have been deleted", s.namespace, s.name)
+		}
+		return fmt.Errorf("reading token Secret %s/%s on the hub: %w", s.namespace, s.name, err)
+	}
+	tok := string(sec.Data[tokenKey])
+	if tok == "" {
+		return fmt.Errorf("token Secret %s/%s on the hub has no %q key", s.namespace, s.name, tokenKey)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.token, s.ca, s.version, s.fetched = tok, sec.Data[caKey], sec.ResourceVersion, time.Now()
+	return nil
+}
+
+// invalidate forces the next current() to re-read the Secret.
+func (s *tokenSource) invalidate() {
+	s.mu.Lock()
+	s.fetched = time.Time{}
+	s.mu.Unlock()
+}
+
+// tokenTransport adds the bearer token to each request and, on a 401, re-reads the Secret and retries
+// once with the new token. The token never appears in the rest.Config, so it cannot leak through it.
+type tokenTransport struct {
+	src  *tokenSource
+	next http.RoundTripper
+}
+
+func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	tok, err := t.src.current(req.Context())
+	if err != nil {
+		return nil, err
+	}
+	resp, err := t.next.RoundTrip(withToken(req, tok))
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	// The token may have been rotated or revoked: read the Secret again and retry once if it changed
+	// and the request can be replayed.
+	t.src.invalidate()
+	fresh, ferr := t.src.current(req.Context())
+	if ferr != nil || fresh == tok || (req.Body != nil && req.GetBody == nil) {
+		return resp, err
+	}
+	retry := withToken(req, fresh)
+	if req.GetBody != nil {
+		body, berr := req.GetBody()
+		if berr != nil {
+			return resp, err
+		}
+		retry.Body = body
+	}
+	resp.Body.Close()
+	return t.next.RoundTrip(retry)
+}
+
+func withToken(req *http.Request, token string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+token)
+	return r
+}
+
+func isNotFound(err error) bool { return apierrors.IsNotFound(err) }
