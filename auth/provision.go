@@ -91,8 +91,10 @@ func (p *Provider) addonNamespace(ctx context.Context, cluster string) (string, 
 		switch {
 		case a.Status.Namespace != "":
 			return a.Status.Namespace, nil
-		case a.Spec.InstallNamespace != "": //nolint:staticcheck // still the fallback on hubs without AddOnDeploymentConfig
-			return a.Spec.InstallNamespace, nil //nolint:staticcheck
+		//lint:ignore SA1019 the deprecated field is still what hubs without AddOnDeploymentConfig set
+		case a.Spec.InstallNamespace != "":
+			//lint:ignore SA1019 see above
+			return a.Spec.InstallNamespace, nil
 		default:
 			return defaultAddonNamespace, nil
 		}

@@ -76,7 +76,7 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 		}
 	}
 	liveNote := ""
-	ev.Live, ev.LiveErr, liveNote = readLive(ctx, d, t, now)
+	ev.Live, liveNote, ev.LiveErr = readLive(ctx, d, t, now)
 	verdict := ocm.Assess(ev)
 
 	var b strings.Builder
@@ -104,30 +104,30 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 // readLive reads the spoke itself, when that is sensible: the server already holds credentials, or the
 // cluster is available (then credentials are provisioned on the way). It never provisions credentials
 // for a cluster that is not available: that would only wait for a token that cannot come.
-func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.LiveSummary, error, string) {
+func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.LiveSummary, string, error) {
 	if d.Clusters == nil {
-		return nil, nil, "not read: offline"
+		return nil, "not read: offline", nil
 	}
 	available := meta.IsStatusConditionTrue(t.Cluster.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
 	if !t.Hub && !available && !d.Clusters.Provisioned(t.Name) {
-		return nil, nil, "not read: the cluster is not available and the server holds no credentials for it yet"
+		return nil, "not read: the cluster is not available and the server holds no credentials for it yet", nil
 	}
 	cfg, err := d.Clusters.RESTConfig(ctx, t)
 	if err != nil {
-		return nil, err, ""
+		return nil, "", err
 	}
 	kube, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
-		return nil, err, ""
+		return nil, "", err
 	}
 	live, err := ocm.GatherLive(ctx, kube, now)
-	return live, auth.ExplainSpokeError(t.Name, cfg, err), ""
+	return live, "", auth.ExplainSpokeError(t.Name, cfg, err)
 }
 
 func hubStatusText(ctx context.Context, d Deps, t ocm.Target) (string, error) {
 	var b strings.Builder
 	b.WriteString("The hub is not registered as a ManagedCluster of itself (no cluster is labelled local-cluster=true), so the hub has no OCM status of its own.\n")
-	live, err, note := readLive(ctx, d, ocm.Target{Name: ocm.HubName, Hub: true, Cluster: &clusterv1.ManagedCluster{}}, d.Now())
+	live, note, err := readLive(ctx, d, ocm.Target{Name: ocm.HubName, Hub: true, Cluster: &clusterv1.ManagedCluster{}}, d.Now())
 	writeLive(&b, live, err, note, d.Now())
 	return b.String(), nil
 }
