@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +19,17 @@ type suite struct {
 	fleet     *fleet.Fleet
 	serverBin string
 	tmp       string
+	// seen records every tool result and every server log, for the credential leak scan.
+	seen syncBuffer
+	// tokens are credentials tests handed to the fleet; none may ever be seen.
+	tokensMu sync.Mutex
+	tokens   []string
+}
+
+func (s *suite) rememberToken(tok string) {
+	s.tokensMu.Lock()
+	s.tokens = append(s.tokens, tok)
+	s.tokensMu.Unlock()
 }
 
 var env suite

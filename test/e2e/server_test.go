@@ -82,7 +82,10 @@ func stdioClient(t *testing.T, args ...string) *session {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	t.Cleanup(func() { _ = c.Close() })
+	t.Cleanup(func() {
+		_ = c.Close()
+		_, _ = env.seen.Write([]byte(logs.String()))
+	})
 	return &session{Client: c, Logs: logs, Init: initialize(t, ctx, c, logs)}
 }
 
@@ -121,7 +124,10 @@ func startHTTPServer(t *testing.T, args ...string) *httpServer {
 		t.Fatal(err)
 	}
 	go func() { s.done <- s.cmd.Wait() }()
-	t.Cleanup(func() { _ = s.stop() })
+	t.Cleanup(func() {
+		_ = s.stop()
+		_, _ = env.seen.Write([]byte(s.logs.String()))
+	})
 	select {
 	case <-listening:
 		s.base = "http://" + listenAddress(s.logs.String())
@@ -212,6 +218,7 @@ func callTool(t *testing.T, c *client.Client, name string, args map[string]any) 
 			b.WriteString(tc.Text)
 		}
 	}
+	_, _ = env.seen.Write([]byte(b.String() + "\n"))
 	return b.String(), res.IsError
 }
 

@@ -1,0 +1,110 @@
+package e2e
+
+import (
+	"context"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	clusterv1 "open-cluster-management.io/api/cluster/v1"
+)
+
+func TestClusterStatusHealthy(t *testing.T) {
+	c := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig, "--read-only").Client
+	text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke1"})
+	if isErr {
+		t.Fatalf("cluster_status failed: %s", text)
+	}
+	for _, want := range []string{
+		"Cluster spoke1: Healthy",
+		"managed-serviceaccount (healthy",
+		"ManagedServiceAccount spoke1/multicluster-mcp-server: ready",
+		"RBAC grant: ClusterPermission spoke1/multicluster-mcp-server applied (ClusterRole view)",
+		"Capacity: cpu 4, memory 16Gi, pods 110",
+		"Live, from the cluster itself:",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("cluster_status lacks %q:\n%s", want, text)
+		}
+	}
+	if !regexp.MustCompile(`(?m)^ManagedClusterConditionAvailable +True `).MatchString(text) {
+		t.Errorf("condition Available=True not listed:\n%s", text)
+	}
+	text, isErr = callTool(t, c, "cluster_status", map[string]any{"cluster": "spokee1"})
+	if !isErr || !strings.Contains(text, `unknown cluster "spokee1"`) || !strings.Contains(text, `did you mean "spoke1"`) {
+		t.Errorf("unknown cluster: %v %s", isErr, text)
+	}
+}
+
+// TestSpoke3Faults breaks spoke3 in two ways, in order, restoring it after each.
+func TestSpoke3Faults(t *testing.T) {
+	ctx := context.Background()
+	spoke3 := env.fleet.Spoke("spoke3")
+	s := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig, "--read-only", "--cluster-timeout", "4s")
+	c := s.Client
+	// Provision credentials while the cluster is healthy.
+	if text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke3"}); isErr || !strings.Contains(text, "Cluster spoke3: Healthy") {
+		t.Fatalf("spoke3 not healthy at the start:\n%s", text)
+	}
+
+	t.Run("registration agent stopped", func(t *testing.T) {
+		spoke3.RegistrationAgent.Stop(10 * time.Second)
+		t.Cleanup(func() {
+			if err := spoke3.RegistrationAgent.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 2*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		})
+		if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionUnknown, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+		text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke3"})
+		if isErr {
+			t.Fatal(text)
+		}
+		for _, want := range []string{"Cluster spoke3: Unknown", "the lease has not been renewed for", "registration agent on the spoke is down or cannot reach the hub", "API server still answers"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("cluster_status lacks %q:\n%s", want, text)
+			}
+		}
+		text, _ = callTool(t, c, "list_clusters", nil)
+		for _, r := range tableRows(t, text) {
+			if r["NAME"] == "spoke3" && (r["AVAILABLE"] != "Unknown" || !strings.Contains(r["LEASE"], "stale")) {
+				t.Errorf("list_clusters row for spoke3: %v", r)
+			}
+		}
+	})
+
+	t.Run("API server stopped", func(t *testing.T) {
+		spoke3.APIServer.Stop(10 * time.Second)
+		t.Cleanup(func() {
+			if err := spoke3.APIServer.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 3*time.Minute); err != nil {
+				t.Fatal(err)
+			}
+		})
+		began := time.Now()
+		text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke3"})
+		took := time.Since(began)
+		if isErr {
+			t.Fatal(text)
+		}
+		if !strings.Contains(text, "could not be read: cluster spoke3") || !strings.Contains(text, spoke3.URL) {
+			t.Errorf("cluster_status does not say the spoke is unreachable at its URL:\n%s", text)
+		}
+		// Bounded by --cluster-timeout (4s per request; three reads at most).
+		if took > 20*time.Second {
+			t.Errorf("cluster_status took %s with the spoke down", took)
+		}
+		text, isErr = callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke1"})
+		if isErr || !strings.Contains(text, "Cluster spoke1: Healthy") {
+			t.Errorf("spoke1 affected by spoke3's outage:\n%s", text)
+		}
+	})
+}
