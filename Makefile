@@ -4,6 +4,7 @@
 #   make test         everything: lint, unit tests, end-to-end tests on a real fleet
 #   make test-unit    unit tests only (no fleet)
 #   make lint         gofmt, go vet, staticcheck
+#   make bench        benchmarks on a real hub (BENCH=regexp, BENCHTIME=200x)
 #   make fleet-up     start a test fleet in the background (.fleet/), make fleet-down stops it
 #
 # The first `make test` on a new machine builds the fleet's binaries from the Go module proxy
@@ -33,7 +34,7 @@ FLEET_DIR    ?= .fleet
 E2E_TIMEOUT  ?= 60m
 UNIT_PKGS    := $(shell $(GO) list ./... | grep -v /test/)
 
-.PHONY: build test test-unit test-e2e lint fleet-binaries fleet-up fleet-down tools clean
+.PHONY: build test test-unit test-e2e bench lint fleet-binaries fleet-up fleet-down tools clean
 
 build:
 	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/multicluster-mcp-server
@@ -47,6 +48,13 @@ test-e2e: build fleet-binaries $(INSPECTOR_DIR)/.installed
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
 	MCP_INSPECTOR_DIR=$(INSPECTOR_DIR) \
 		$(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/...
+
+# Benchmarks with real parts (a real hub, the built binary, a real MCP client). Not part of `make test`.
+BENCH ?= .
+BENCHTIME ?= 200x
+bench: build fleet-binaries
+	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
+		$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m ./test/bench/
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

@@ -35,6 +35,7 @@ type Registry struct {
 	addons   cache.SharedIndexInformer
 	sets     cache.SharedIndexInformer
 	leases   cache.SharedIndexInformer
+	byName   map[string]cache.SharedIndexInformer
 
 	// probes list one object of each resource directly, to explain a cache that does not sync.
 	probes map[string]func(context.Context) error
@@ -72,6 +73,7 @@ func NewRegistry(hub *Hub) (*Registry, error) {
 		addons:   af.Addon().V1alpha1().ManagedClusterAddOns().Informer(),
 		leases:   kf.Coordination().V1().Leases().Informer(),
 	}
+	r.byName = map[string]cache.SharedIndexInformer{infClusters: r.clusters, infAddons: r.addons, infSets: r.sets, infLeases: r.leases}
 	one := metav1.ListOptions{Limit: 1}
 	r.probes = map[string]func(context.Context) error{
 		infClusters: func(ctx context.Context) error {
@@ -94,13 +96,9 @@ func NewRegistry(hub *Hub) (*Registry, error) {
 	return r, nil
 }
 
-func (r *Registry) informers() map[string]cache.SharedIndexInformer {
-	return map[string]cache.SharedIndexInformer{infClusters: r.clusters, infAddons: r.addons, infSets: r.sets, infLeases: r.leases}
-}
-
 // Start runs the informers until ctx ends. It does not wait for them to sync: reads do, bounded.
 func (r *Registry) Start(ctx context.Context) {
-	for _, inf := range r.informers() {
+	for _, inf := range r.byName {
 		go inf.RunWithContext(ctx)
 	}
 }
@@ -118,13 +116,20 @@ const syncGrace = time.Second
 // ready within a moment it asks the hub directly, so that an unreachable hub or a missing CRD is reported
 // at once, in words, instead of after the whole timeout.
 func (r *Registry) WaitSynced(ctx context.Context, names ...string) error {
+	infs := r.byName
+	synced := true
+	for _, n := range names {
+		synced = synced && infs[n].HasSynced()
+	}
+	if synced {
+		return nil
+	}
 	timeout := r.hub.Config.Timeout
 	if timeout <= 0 {
 		timeout = 15 * time.Second
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	infs := r.informers()
 	var syncs []cache.InformerSynced
 	for _, n := range names {
 		syncs = append(syncs, infs[n].HasSynced)

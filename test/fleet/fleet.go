@@ -40,6 +40,8 @@ const (
 type Options struct {
 	// Spokes is the number of managed clusters, named spoke1..spokeN (default 2).
 	Spokes int
+	// HubOnly starts the hub without spokes (benchmarks that register synthetic clusters).
+	HubOnly bool
 	// Dir holds certificates, kubeconfigs, data and logs (default: a new temporary folder, removed by Stop).
 	Dir string
 	// BinDir holds the binaries build-binaries.sh builds (default: $FLEET_BIN_DIR, else run the script).
@@ -141,8 +143,11 @@ func (f *Fleet) logf(format string, args ...any) {
 // managed-serviceaccount add-on is available on it. On error everything started is stopped.
 func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	began := time.Now()
-	if o.Spokes <= 0 {
+	if o.Spokes <= 0 && !o.HubOnly {
 		o.Spokes = 2
+	}
+	if o.HubOnly {
+		o.Spokes = 0
 	}
 	f = &Fleet{opts: o, Dir: o.Dir}
 	if f.Dir == "" {
