@@ -108,3 +108,22 @@ func TestSpoke3Faults(t *testing.T) {
 		}
 	})
 }
+
+func TestPrepareCredentials(t *testing.T) {
+	s := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig, "--read-only", "--prepare-credentials", "--msa-name", "e2e-prep")
+	select {
+	case <-s.Logs.WaitFor(`"msg":"credentials prepared"`):
+	case <-time.After(3 * time.Minute):
+		t.Fatalf("credentials were not prepared:\n%s", s.Logs.String())
+	}
+	if strings.Contains(s.Logs.String(), "preparing credentials failed") {
+		t.Errorf("a cluster failed:\n%s", s.Logs.String())
+	}
+	ctx := context.Background()
+	for _, sp := range env.fleet.Spokes {
+		sec, err := env.fleet.Hub.Kube.CoreV1().Secrets(sp.Name).Get(ctx, "e2e-prep", metav1.GetOptions{})
+		if err != nil || len(sec.Data["token"]) == 0 {
+			t.Errorf("%s: no token Secret after --prepare-credentials: %v", sp.Name, err)
+		}
+	}
+}
