@@ -37,7 +37,7 @@ UNIT_PKGS    := $(shell $(GO) list ./... | grep -v /test/)
 .PHONY: build test test-unit test-e2e bench lint fleet-binaries fleet-up fleet-down tools clean
 
 build:
-	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/multicluster-mcp-server
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/multicluster-mcp-server
 
 test: lint test-unit test-e2e
 

@@ -3,12 +3,10 @@ package tools
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"k8s.io/apimachinery/pkg/labels"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
@@ -49,7 +47,7 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 		return "", err
 	}
 	if args.ClusterSet != "" {
-		setSel, err := clusterSetSelector(ctx, d.Source, args.ClusterSet)
+		setSel, err := ocm.ClusterSetSelectorByName(ctx, d.Source, args.ClusterSet)
 		if err != nil {
 			return "", err
 		}
@@ -82,30 +80,6 @@ func describeFilter(args listClustersArgs) string {
 		return " (none is registered)"
 	}
 	return strings.Join(parts, " and")
-}
-
-// clusterSetSelector returns the label selector of a ManagedClusterSet's members.
-func clusterSetSelector(ctx context.Context, src ocm.Source, name string) (labels.Selector, error) {
-	sets, err := src.ClusterSets(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var names []string
-	for _, s := range sets {
-		if s.Name == name {
-			return ocm.ClusterSetSelector(s)
-		}
-		names = append(names, s.Name)
-	}
-	msg := fmt.Sprintf("unknown ManagedClusterSet %q on %s", name, src.Where())
-	if c := ocm.Closest(name, names, 3); len(c) > 0 {
-		msg += "; did you mean " + strings.Join(c, ", ") + "?"
-	}
-	if len(names) > 0 {
-		sort.Strings(names)
-		msg += " Known sets: " + strings.Join(names, ", ")
-	}
-	return nil, fmt.Errorf("%s", msg)
 }
 
 func clusterTable(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster) (*output.Table, error) {

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
 	"k8s.io/client-go/rest"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
@@ -23,6 +25,12 @@ type Deps struct {
 	MaxOutputBytes int
 	// Now is the clock used for ages; tests pin it.
 	Now func() time.Time
+	// Kubectl runs kubectl commands in-process; nil offline.
+	Kubectl *kubectl.Engine
+	// FanOutConcurrency bounds concurrent clusters in one call.
+	FanOutConcurrency int
+	// Log receives the audit lines.
+	Log *zap.Logger
 }
 
 // Connector gives REST configs for targets and reports the state of spoke credentials (auth.Provider).
@@ -40,5 +48,14 @@ func Register(s *server.MCPServer, d Deps) {
 	if d.MaxOutputBytes == 0 {
 		d.MaxOutputBytes = output.DefaultMaxBytes
 	}
+	if d.Log == nil {
+		d.Log = zap.NewNop()
+	}
 	s.AddTools(listClusters(d), clusterStatus(d))
+	if d.Kubectl != nil && d.Clusters != nil {
+		s.AddTools(kubectlTool(d))
+		if !d.ReadOnly {
+			s.AddTools(kubectlWriteTool(d))
+		}
+	}
 }

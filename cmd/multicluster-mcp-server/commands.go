@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
@@ -101,7 +102,20 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	if cfg.PrepareCredentials {
 		go prepareCredentials(cmd.Context(), log, registry, provider)
 	}
-	s := mcpserver.New(log, tools.Deps{Source: registry, Clusters: provider, ReadOnly: cfg.ReadOnly})
+	engine, cleanup, err := newEngine(cfg)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	s := mcpserver.New(log, tools.Deps{
+		Source:            registry,
+		Clusters:          provider,
+		Kubectl:           engine,
+		ReadOnly:          cfg.ReadOnly,
+		MaxOutputBytes:    cfg.MaxOutputBytes,
+		FanOutConcurrency: cfg.FanOutConcurrency,
+		Log:               log,
+	})
 	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
 		Transport:       cfg.Transport,
 		Listen:          cfg.Listen,
@@ -148,4 +162,19 @@ func prepareCredentials(ctx context.Context, log *zap.Logger, registry *ocm.Regi
 		log.Warn("preparing credentials failed", zap.String("cluster", name), zap.Error(err))
 	}
 	log.Info("credentials prepared", zap.Int("clusters", len(targets)), zap.Int("failed", len(errs)))
+}
+
+// newEngine prepares the in-process kubectl with a private folder for manifests, removed at exit.
+func newEngine(cfg *config.Config) (*kubectl.Engine, func(), error) {
+	dir, err := os.MkdirTemp("", "multicluster-mcp-server-")
+	if err != nil {
+		return nil, nil, err
+	}
+	cleanup := func() { _ = os.RemoveAll(dir) }
+	engine, err := kubectl.NewEngine(kubectl.Options{AllowSecretValues: cfg.AllowSecretValues, WorkDir: dir, DiscoveryCacheSize: cfg.ClientCacheSize})
+	if err != nil {
+		cleanup()
+		return nil, nil, err
+	}
+	return engine, cleanup, nil
 }

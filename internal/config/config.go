@@ -39,6 +39,10 @@ type Config struct {
 	ClusterProxyURL    string        `mapstructure:"cluster-proxy-url"`
 	ClusterProxyCAFile string        `mapstructure:"cluster-proxy-ca-file"`
 	ClientCacheSize    int           `mapstructure:"client-cache-size"`
+
+	MaxOutputBytes    int  `mapstructure:"max-output-bytes"`
+	AllowSecretValues bool `mapstructure:"allow-secret-values"`
+	FanOutConcurrency int  `mapstructure:"fanout-concurrency"`
 }
 
 // Error is a configuration problem tied to one setting. The CLI prints it as a single line and exits 2.
@@ -227,6 +231,12 @@ func (c *Config) validate() error {
 		if _, err := os.Stat(c.ClusterProxyCAFile); err != nil {
 			return &Error{Setting: "cluster-proxy-ca-file", Err: fmt.Errorf("%s: %w", c.ClusterProxyCAFile, errors.Unwrap(err))}
 		}
+	}
+	if c.MaxOutputBytes < 1024 {
+		return &Error{Setting: "max-output-bytes", Err: fmt.Errorf("must be at least 1024, got %d", c.MaxOutputBytes)}
+	}
+	if c.FanOutConcurrency < 1 {
+		return &Error{Setting: "fanout-concurrency", Err: fmt.Errorf("must be at least 1, got %d", c.FanOutConcurrency)}
 	}
 	if c.ClientCacheSize < 1 {
 		return &Error{Setting: "client-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.ClientCacheSize)}

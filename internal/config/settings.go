@@ -101,6 +101,12 @@ func Settings() []Setting {
 			Usage: "PEM CA bundle that verifies the cluster-proxy user server (default: system roots)"},
 		{Name: "client-cache-size", Kind: KindInt, Default: 256, Commands: allCmds,
 			Usage: "how many spokes' credentials and clients are kept in memory"},
+		{Name: "max-output-bytes", Kind: KindInt, Default: 32768, Commands: serveOnly,
+			Usage: "cap on each tool result's text; longer output is cut with a note on how to narrow the query"},
+		{Name: "allow-secret-values", Kind: KindBool, Default: false, Commands: serveOnly,
+			Usage: "show Secret data values in kubectl output (by default they are replaced by their byte counts)"},
+		{Name: "fanout-concurrency", Kind: KindInt, Default: 16, Commands: serveOnly,
+			Usage: "how many clusters one fan-out call works on at once"},
 		{Name: "shutdown-timeout", Kind: KindDuration, Default: 10 * time.Second, Commands: serveOnly,
 			Usage: "how long a graceful shutdown waits for requests in flight"},
 	}

@@ -70,3 +70,24 @@ func TestAge(t *testing.T) {
 		t.Errorf("zero Age = %q", got)
 	}
 }
+
+func TestMergeTables(t *testing.T) {
+	parts := []ClusterOutput{
+		{"hub", "NAME      STATUS   AGE\ndefault   Active   5d\n"},
+		{"spoke1", "NAME               STATUS   AGE\nkube-system        Active   3d\nlonger-name-here   Active   1h\n"},
+	}
+	got, ok := MergeTables(parts)
+	if !ok {
+		t.Fatal("not merged")
+	}
+	want := "CLUSTER   NAME               STATUS   AGE\n" +
+		"hub       default            Active   5d\n" +
+		"spoke1    kube-system        Active   3d\n" +
+		"spoke1    longer-name-here   Active   1h\n"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if _, ok := MergeTables([]ClusterOutput{{"a", "apiVersion: v1\nkind: Pod\n"}}); ok {
+		t.Error("merged YAML as a table")
+	}
+}

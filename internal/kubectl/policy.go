@@ -1,0 +1,343 @@
+package kubectl
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Tool is which MCP tool may run a command.
+type Tool int
+
+const (
+	// ReadTool is the read-only `kubectl` tool.
+	ReadTool Tool = iota
+	// WriteTool is `kubectl_write`, which may change clusters.
+	WriteTool
+)
+
+func (t Tool) String() string {
+	if t == WriteTool {
+		return "kubectl_write"
+	}
+	return "kubectl"
+}
+
+// verbs maps each allowed command to the tool that runs it; for commands with subcommands, the
+// allowed subcommands and their tool.
+var verbs = map[string]struct {
+	tool Tool
+	subs map[string]Tool // nil: no subcommand needed
+}{
+	"get": {tool: ReadTool}, "describe": {tool: ReadTool}, "logs": {tool: ReadTool}, "events": {tool: ReadTool},
+	"explain": {tool: ReadTool}, "api-resources": {tool: ReadTool}, "api-versions": {tool: ReadTool},
+	"version": {tool: ReadTool}, "top": {tool: ReadTool, subs: map[string]Tool{"node": ReadTool, "nodes": ReadTool, "no": ReadTool, "pod": ReadTool, "pods": ReadTool, "po": ReadTool}},
+	"auth":         {tool: ReadTool, subs: map[string]Tool{"can-i": ReadTool, "whoami": ReadTool}},
+	"cluster-info": {tool: ReadTool},
+	"rollout": {tool: WriteTool, subs: map[string]Tool{
+		"status": ReadTool, "history": ReadTool,
+		"restart": WriteTool, "undo": WriteTool, "pause": WriteTool, "resume": WriteTool}},
+	"apply": {tool: WriteTool}, "create": {tool: WriteTool}, "replace": {tool: WriteTool}, "delete": {tool: WriteTool},
+	"patch": {tool: WriteTool}, "label": {tool: WriteTool}, "annotate": {tool: WriteTool}, "scale": {tool: WriteTool},
+	"autoscale": {tool: WriteTool},
+	"set":       {tool: WriteTool, subs: map[string]Tool{"image": WriteTool, "env": WriteTool, "resources": WriteTool}},
+	"cordon":    {tool: WriteTool}, "uncordon": {tool: WriteTool}, "drain": {tool: WriteTool}, "taint": {tool: WriteTool},
+}
+
+// blockedCommands explain why a kubectl command is not available, and what to do instead.
+var blockedCommands = map[string]string{
+	"config":       "it reads and writes kubeconfig files; the cluster argument chooses the cluster",
+	"kuberc":       "it reads and writes local preference files",
+	"plugin":       "plugins run programs on the server's host",
+	"completion":   "shell completion has no use here",
+	"edit":         "it opens an editor; use kubectl_write with patch, or apply with the manifest argument",
+	"diff":         "it runs a local diff program; compare get -o yaml with your manifest, or use apply --dry-run=server -o yaml",
+	"exec":         "it runs processes inside containers",
+	"attach":       "it attaches to running containers",
+	"run":          "it starts arbitrary pods; use kubectl_write with create or apply and the manifest argument",
+	"debug":        "it starts debugging containers",
+	"cp":           "it copies files between pods and the server's host",
+	"port-forward": "it opens network tunnels",
+	"proxy":        "it opens a network proxy to the API server",
+	"wait":         "it blocks until a condition holds; use get, or rollout status, with the timeout argument",
+	"certificate":  "approving or denying CSRs is not offered",
+	"kustomize":    "it reads directories on the server's host",
+	"alpha":        "alpha commands are not offered",
+	"convert":      "it reads local files",
+	"expose":       "not offered; use kubectl_write with create service or apply",
+}
+
+// deniedFlags are flags that would change the target, the identity or the process, or read local files.
+var deniedFlags = map[string]string{
+	"server": "the target is chosen by the cluster argument", "s": "the target is chosen by the cluster argument",
+	"kubeconfig": "the target is chosen by the cluster argument", "context": "the target is chosen by the cluster argument",
+	"cluster": "the target is chosen by the cluster argument (the tool argument, not a flag)",
+	"user":    "the identity is the server's credentials for the cluster", "token": "the identity is the server's credentials for the cluster",
+	"username": "the identity is the server's credentials", "password": "the identity is the server's credentials",
+	"as": "impersonation is not available", "as-group": "impersonation is not available", "as-uid": "impersonation is not available",
+	"as-user-extra": "impersonation is not available",
+	"certificate-authority": "TLS settings are fixed by the server", "client-certificate": "TLS settings are fixed by the server",
+	"client-key": "TLS settings are fixed by the server", "insecure-skip-tls-verify": "TLS settings are fixed by the server",
+	"tls-server-name": "TLS settings are fixed by the server", "proxy-url": "the connection is fixed by the server",
+	"cache-dir": "the discovery cache is managed by the server", "kuberc": "local preference files are not read",
+	"filename": "it reads files or URLs on the server's host: pass the YAML or JSON in the manifest argument instead",
+	"kustomize": "it reads directories on the server's host: render the kustomization and pass it in the manifest argument",
+	"k":         "it reads directories on the server's host: render the kustomization and pass it in the manifest argument",
+	"from-file": "it reads files on the server's host: use --from-literal", "from-env-file": "it reads files on the server's host: use --from-literal",
+	"raw":     "it reads arbitrary API paths (and would bypass Secret elision): use get with a resource type",
+	"profile": "profiling writes files on the server's host", "profile-output": "profiling writes files on the server's host",
+	"v": "verbosity flags would print requests, headers and tokens", "vmodule": "verbosity flags are not available",
+	"log-flush-frequency": "log flags are not available",
+	"watch":               "watching never ends: the tool returns one snapshot; run the command again to see changes",
+	"w":                   "watching never ends: the tool returns one snapshot; run the command again to see changes",
+	"watch-only":          "watching never ends: the tool returns one snapshot",
+	"output-directory":    "it writes files on the server's host",
+	"editor":              "no editor runs here",
+	"stdin":               "there is no stdin", "i": "there is no stdin", "tty": "there is no terminal", "t": "there is no terminal",
+}
+
+// Plan is a validated command, ready to run.
+type Plan struct {
+	Args []string // what kubectl receives
+	Verb string
+	Sub  string   // subcommand of auth, rollout, set, top, create
+	Refs []string // positional arguments after the verb (resource types and names), for the audit log
+	Tool Tool
+}
+
+// Check validates a command for a tool. hasManifest says whether the manifest argument is set.
+func Check(words []string, tool Tool, hasManifest bool) (*Plan, error) {
+	verbAt, err := findVerb(words)
+	if err != nil {
+		return nil, err
+	}
+	verb := words[verbAt]
+	rule, ok := verbs[verb]
+	if !ok {
+		if why, blocked := blockedCommands[verb]; blocked {
+			return nil, fmt.Errorf("`kubectl %s` is not available: %s", verb, why)
+		}
+		return nil, fmt.Errorf("unknown or unsupported command %q; %s offers: %s", verb, tool, strings.Join(verbsFor(tool), ", "))
+	}
+	p := &Plan{Verb: verb, Tool: rule.tool}
+	rest := words[verbAt+1:]
+	if rule.subs != nil {
+		sub := firstPositional(rest)
+		st, ok := rule.subs[sub]
+		if !ok {
+			return nil, fmt.Errorf("`kubectl %s %s` is not available; allowed: %s", verb, sub, strings.Join(sortedKeys(rule.subs), ", "))
+		}
+		p.Sub, p.Tool = sub, st
+	}
+	if tool == ReadTool && p.Tool == WriteTool {
+		return nil, fmt.Errorf("`kubectl %s` changes the cluster: use the kubectl_write tool (not available when the server runs read-only)", strings.TrimSpace(verb+" "+p.Sub))
+	}
+	if tool == WriteTool && p.Tool == ReadTool && !(verb == "rollout") {
+		return nil, fmt.Errorf("`kubectl %s` only reads: use the kubectl tool, which needs no approval", verb)
+	}
+	if err := checkFlags(words, verb); err != nil {
+		return nil, err
+	}
+	if hasManifest && !acceptsManifest(verb) {
+		return nil, fmt.Errorf("the manifest argument is only for apply, create, replace and delete (-f); `kubectl %s` does not read one", verb)
+	}
+	p.Refs = positionals(rest)
+	if verb == "cluster-info" && len(p.Refs) > 0 {
+		return nil, fmt.Errorf("`kubectl cluster-info %s` is not available: only plain cluster-info is (dump writes files on the server's host)", p.Refs[0])
+	}
+	p.Args = append([]string(nil), words...)
+	p.Args = append(p.Args, defaults(p, words)...)
+	return p, nil
+}
+
+// acceptsManifest lists the commands that take the manifest argument (as -f).
+func acceptsManifest(verb string) bool {
+	switch verb {
+	case "apply", "create", "replace", "delete":
+		return true
+	}
+	return false
+}
+
+// findVerb skips namespace flags a user may put first (`-n ns get pods`).
+func findVerb(words []string) (int, error) {
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		switch {
+		case w == "-n" || w == "--namespace":
+			i++
+		case strings.HasPrefix(w, "--namespace=") || (strings.HasPrefix(w, "-n") && len(w) > 2 && !strings.HasPrefix(w, "--")):
+		case strings.HasPrefix(w, "-"):
+			return 0, fmt.Errorf("flag %s comes before the command: write the verb first, e.g. `get pods %s`", w, w)
+		default:
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("the command has no verb: give e.g. `get pods`")
+}
+
+func checkFlags(words []string, verb string) error {
+	for i, w := range words {
+		if !strings.HasPrefix(w, "-") || w == "-" || w == "--" {
+			if w == "--" {
+				return fmt.Errorf("'--' is not available: it introduces a command to run in a container")
+			}
+			continue
+		}
+		names := flagNames(w)
+		for _, name := range names {
+			if verb == "logs" && (name == "f" || name == "follow") {
+				return fmt.Errorf("following logs never ends: use --tail=N or --since=10m to bound them")
+			}
+			if why, denied := deniedFlags[name]; denied {
+				if name == "f" || name == "filename" {
+					why = deniedFlags["filename"]
+				}
+				return fmt.Errorf("flag %s is not available: %s", w, why)
+			}
+			if name == "f" {
+				return fmt.Errorf("flag -f is not available: %s", deniedFlags["filename"])
+			}
+		}
+		out, attached := flagValue(w, "o", "output")
+		if !attached && (w == "-o" || w == "--output") && i+1 < len(words) {
+			out = words[i+1]
+		}
+		if strings.Contains(out, "-file") {
+			return fmt.Errorf("output templates read from files are not available: give the template inline, e.g. -o jsonpath='{.metadata.name}'")
+		}
+	}
+	return nil
+}
+
+// flagNames returns the flag names in one word: "--a=b" gives [a]; "-abc" gives [a b c] unless it is a
+// short flag with its value attached (-nkube-system, -lapp=x, -ojson).
+func flagNames(w string) []string {
+	if strings.HasPrefix(w, "--") {
+		name, _, _ := strings.Cut(w[2:], "=")
+		return []string{name}
+	}
+	short := w[1:]
+	if short == "" {
+		return nil
+	}
+	// Short flags that take a value swallow the rest of the word.
+	if strings.ContainsRune("nlocpL", rune(short[0])) {
+		return []string{short[:1]}
+	}
+	names := make([]string, 0, len(short))
+	for _, r := range short {
+		if r == '=' {
+			break
+		}
+		names = append(names, string(r))
+	}
+	return names
+}
+
+// flagValue extracts an attached value of a flag (-ojson, -o=json, --output=json).
+func flagValue(w, short, long string) (string, bool) {
+	switch {
+	case strings.HasPrefix(w, "--"+long+"="):
+		return strings.TrimPrefix(w, "--"+long+"="), true
+	case strings.HasPrefix(w, "-"+short+"="):
+		return strings.TrimPrefix(w, "-"+short+"="), true
+	case strings.HasPrefix(w, "-"+short) && !strings.HasPrefix(w, "--") && len(w) > 2:
+		return w[2:], true
+	}
+	return "", false
+}
+
+func firstPositional(words []string) string {
+	if p := positionals(words); len(p) > 0 {
+		return p[0]
+	}
+	return ""
+}
+
+// valueFlags are flags whose value is the next word when not attached.
+var valueFlags = map[string]bool{
+	"n": true, "namespace": true, "l": true, "selector": true, "o": true, "output": true, "c": true, "container": true,
+	"field-selector": true, "sort-by": true, "tail": true, "since": true, "since-time": true, "p": true, "patch": true,
+	"type": true, "replicas": true, "timeout": true, "L": true, "label-columns": true, "template": true, "chunk-size": true,
+	"subresource": true, "for": true, "image": true, "to-revision": true, "grace-period": true, "field-manager": true,
+	"dry-run": true, "min": true, "max": true, "cpu-percent": true, "limits": true, "requests": true, "env": true, "e": true,
+	"from": true, "from-literal": true, "pod-selector": true, "current-replicas": true, "resource-version": true,
+	"api-group": true, "api-version": true, "verbs": true, "cascade": true, "show-kind": false, "max-log-requests": true,
+	"limit-bytes": true, "request-timeout": true, "types": true, "reason": true, "docker-server": true, "docker-username": true,
+	"docker-password": true, "docker-email": true, "cert": true, "key": true, "clusterrole": true, "role": true, "serviceaccount": true,
+	"group": true, "port": true, "tcp": true, "schedule": true, "image-pull-policy": true, "namespace-selector": true,
+}
+
+// positionals returns the non-flag words (resource types and names), skipping flag values.
+func positionals(words []string) []string {
+	var out []string
+	for i := 0; i < len(words); i++ {
+		w := words[i]
+		if strings.HasPrefix(w, "-") {
+			if !strings.Contains(w, "=") {
+				names := flagNames(w)
+				if len(names) == 1 && valueFlags[names[0]] && (strings.HasPrefix(w, "--") || len(w) == 2) {
+					i++
+				}
+			}
+			continue
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// defaults adds bounds the model did not ask for: logs are cut to the last 200 lines, and commands that
+// wait (rollout status, drain) get a timeout.
+func defaults(p *Plan, words []string) []string {
+	has := func(names ...string) bool {
+		for _, w := range words {
+			for _, n := range names {
+				if w == "--"+n || strings.HasPrefix(w, "--"+n+"=") {
+					return true
+				}
+			}
+		}
+		return false
+	}
+	var extra []string
+	switch {
+	case p.Verb == "logs" && !has("tail", "since", "since-time"):
+		extra = append(extra, "--tail=200")
+	case (p.Verb == "rollout" && p.Sub == "status") || p.Verb == "drain":
+		if !has("timeout") {
+			extra = append(extra, "--timeout=25s")
+		}
+	}
+	return extra
+}
+
+func verbsFor(tool Tool) []string {
+	var out []string
+	for v, r := range verbs {
+		if r.tool == tool || (r.subs != nil && containsTool(r.subs, tool)) {
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func containsTool(m map[string]Tool, t Tool) bool {
+	for _, v := range m {
+		if v == t {
+			return true
+		}
+	}
+	return false
+}
+
+func sortedKeys(m map[string]Tool) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

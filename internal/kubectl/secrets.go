@@ -1,0 +1,169 @@
+package kubectl
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// lastApplied is the annotation kubectl apply uses to store the whole object, Secret data included.
+const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+
+// maxSecretBody bounds the responses the filter buffers.
+const maxSecretBody = 64 << 20
+
+// secretFilter replaces the values of Secret data in every JSON response about Secrets, before kubectl
+// sees them, so that no output format (tables, yaml, json, jsonpath, describe) can show them. Each value
+// becomes a placeholder of the same length, so describe's byte counts stay true; placeholders are turned
+// into "<elided: N bytes>" in the final text.
+type secretFilter struct {
+	next http.RoundTripper
+
+	mu           sync.Mutex
+	placeholders map[string]int // base64 placeholder -> original byte count
+}
+
+func newSecretFilter(next http.RoundTripper) *secretFilter {
+	return &secretFilter{next: next, placeholders: map[string]int{}}
+}
+
+func (f *secretFilter) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := f.next.RoundTrip(req)
+	if err != nil || !strings.Contains(req.URL.Path, "/secrets") {
+		return resp, err
+	}
+	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if mt != "application/json" {
+		// Only JSON is rewritten; ask for nothing else. Anything else about Secrets is refused.
+		if resp.StatusCode < 300 {
+			resp.Body.Close()
+			return nil, fmt.Errorf("refusing a %q response about Secrets: values could not be elided", mt)
+		}
+		return resp, nil
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxSecretBody+1))
+	resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	if len(body) > maxSecretBody {
+		return nil, fmt.Errorf("response about Secrets larger than %d bytes: narrow the query", maxSecretBody)
+	}
+	body = f.elide(body)
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	resp.ContentLength = int64(len(body))
+	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
+	return resp, nil
+}
+
+func (f *secretFilter) elide(body []byte) []byte {
+	var doc any
+	if err := json.Unmarshal(body, &doc); err != nil {
+		return body
+	}
+	f.walk(doc)
+	out, err := json.Marshal(doc)
+	if err != nil {
+		return body
+	}
+	return out
+}
+
+// walk elides every object that looks like a Secret: metadata plus a data or stringData map. The
+// request was about Secrets, so list items (which carry no kind) and table rows qualify too.
+func (f *secretFilter) walk(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		if _, ok := x["metadata"].(map[string]any); ok {
+			for _, key := range []string{"data", "stringData"} {
+				if m, ok := x[key].(map[string]any); ok {
+					for k, val := range m {
+						s, _ := val.(string)
+						m[k] = f.placeholder(s, key == "data")
+					}
+				}
+			}
+			if md, ok := x["metadata"].(map[string]any); ok {
+				if ann, ok := md["annotations"].(map[string]any); ok {
+					if _, ok := ann[lastApplied]; ok {
+						ann[lastApplied] = "<elided: it holds the Secret's data>"
+					}
+				}
+			}
+		}
+		for _, child := range x {
+			f.walk(child)
+		}
+	case []any:
+		for _, child := range x {
+			f.walk(child)
+		}
+	}
+}
+
+// placeholder returns a value of the same decoded length as the original.
+func (f *secretFilter) placeholder(value string, isBase64 bool) string {
+	n := len(value)
+	if isBase64 {
+		if raw, err := base64.StdEncoding.DecodeString(value); err == nil {
+			n = len(raw)
+		}
+	}
+	fill := strings.Repeat("*", n)
+	if n >= len("<elided>") {
+		fill = "<elided>" + fill[len("<elided>"):]
+	}
+	if !isBase64 {
+		return fill
+	}
+	enc := base64.StdEncoding.EncodeToString([]byte(fill))
+	f.mu.Lock()
+	f.placeholders[enc] = n
+	f.mu.Unlock()
+	return enc
+}
+
+// Humanize turns the placeholders in kubectl's output into "<elided: N bytes>".
+func (f *secretFilter) Humanize(out string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for enc, n := range f.placeholders {
+		out = replaceToken(out, enc, fmt.Sprintf("<elided: %d bytes>", n))
+	}
+	return out
+}
+
+// replaceToken replaces old where it stands alone, not inside a longer base64 run.
+func replaceToken(s, old, repl string) string {
+	if old == "" {
+		return s
+	}
+	var b strings.Builder
+	for {
+		i := strings.Index(s, old)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		end := i + len(old)
+		alone := (i == 0 || !isBase64Char(s[i-1])) && (end == len(s) || !isBase64Char(s[end]))
+		b.WriteString(s[:i])
+		if alone {
+			b.WriteString(repl)
+		} else {
+			b.WriteString(old)
+		}
+		s = s[end:]
+	}
+}
+
+func isBase64Char(c byte) bool {
+	return c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '='
+}

@@ -1,0 +1,283 @@
+package tools
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+)
+
+// Call timeouts.
+const (
+	defaultCallTimeout = 30 * time.Second
+	maxCallTimeout     = 5 * time.Minute
+)
+
+type kubectlArgs struct {
+	Cluster string `json:"cluster" jsonschema:"Where to run: a ManagedCluster name from list_clusters, or hub. Also a fan-out: a comma-separated list, * for every available cluster, selector:<label selector>, or clusterset:<name>"`
+	Command string `json:"command" jsonschema:"The kubectl command line, e.g. get pods -n kube-system -o wide (a leading kubectl is fine). One command; no pipes or shell syntax"`
+	Timeout string `json:"timeout,omitempty" jsonschema:"Optional time limit per cluster, e.g. 45s or 2m (default 30s, at most 5m)"`
+}
+
+type kubectlWriteArgs struct {
+	Cluster  string `json:"cluster" jsonschema:"Where to run: one ManagedCluster name from list_clusters, or hub"`
+	Command  string `json:"command" jsonschema:"The kubectl command line, e.g. scale deploy/web -n shop --replicas=3, or apply when a manifest is given"`
+	Manifest string `json:"manifest,omitempty" jsonschema:"YAML or JSON for apply, create, replace or delete; passed to kubectl as -f"`
+	Timeout  string `json:"timeout,omitempty" jsonschema:"Optional time limit, e.g. 45s or 2m (default 30s, at most 5m)"`
+}
+
+func kubectlTool(d Deps) server.ServerTool {
+	tool := mcp.NewTool("kubectl",
+		mcp.WithTitleAnnotation("kubectl (read-only)"),
+		mcp.WithDescription("Run a read-only kubectl command on the hub, on one managed cluster, or on many at once. "+
+			"Commands: get, describe, logs, events, explain, api-resources, api-versions, version, top, auth can-i, auth whoami, "+
+			"cluster-info, rollout status/history. Output is kubectl's own (tables by default), capped in size; logs default to "+
+			"the last 200 lines; Secret values are replaced by their byte counts. Fan-out merges tables under a CLUSTER column. "+
+			"Changes go through kubectl_write."),
+		mcp.WithInputSchema[kubectlArgs](),
+		mcp.WithReadOnlyHintAnnotation(true),
+		mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(true),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlArgs) (*mcp.CallToolResult, error) {
+		return d.runKubectl(ctx, "kubectl", kubectl.ReadTool, args.Cluster, args.Command, "", args.Timeout), nil
+	})
+	return server.ServerTool{Tool: tool, Handler: handler}
+}
+
+func kubectlWriteTool(d Deps) server.ServerTool {
+	tool := mcp.NewTool("kubectl_write",
+		mcp.WithTitleAnnotation("kubectl (changes clusters)"),
+		mcp.WithDescription("Run a kubectl command that changes one cluster (the hub or one managed cluster): apply, create, "+
+			"replace, delete, patch, label, annotate, scale, autoscale, rollout restart/undo/pause/resume, set image/env/resources, "+
+			"cordon, uncordon, drain, taint. Give YAML or JSON in manifest for apply/create/replace/delete. Ask the user before "+
+			"any change. Reads go through the kubectl tool."),
+		mcp.WithInputSchema[kubectlWriteArgs](),
+		mcp.WithReadOnlyHintAnnotation(false),
+		mcp.WithDestructiveHintAnnotation(true),
+		mcp.WithIdempotentHintAnnotation(false),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlWriteArgs) (*mcp.CallToolResult, error) {
+		return d.runKubectl(ctx, "kubectl_write", kubectl.WriteTool, args.Cluster, args.Command, args.Manifest, args.Timeout), nil
+	})
+	return server.ServerTool{Tool: tool, Handler: handler}
+}
+
+// clusterRun is one cluster's outcome in a (possibly one-cluster) call.
+type clusterRun struct {
+	cluster string
+	res     kubectl.Result
+}
+
+func (d Deps) runKubectl(ctx context.Context, toolName string, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) *mcp.CallToolResult {
+	began := time.Now()
+	audit := d.Log.Named("audit").With(zap.String("tool", toolName), zap.String("cluster", cluster))
+	result, plan, outcome := d.kubectlCall(ctx, tool, cluster, command, manifest, timeoutArg)
+	fields := []zap.Field{zap.String("outcome", outcome), zap.Duration("duration", time.Since(began)), zap.Bool("manifest", manifest != "")}
+	if plan != nil {
+		fields = append(fields, zap.String("verb", strings.TrimSpace(plan.Verb+" "+plan.Sub)), zap.Strings("resources", plan.Refs))
+	}
+	audit.Info("tool call", fields...)
+	return result
+}
+
+func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) (*mcp.CallToolResult, *kubectl.Plan, string) {
+	timeout, err := parseTimeout(timeoutArg)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil, "refused"
+	}
+	words, err := kubectl.Split(command)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil, "refused"
+	}
+	plan, err := kubectl.Check(words, tool, manifest != "")
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), nil, "refused"
+	}
+	if acceptsManifestOnly(plan.Verb) && manifest == "" && !hasResourceArgs(plan) {
+		return mcp.NewToolResultError(fmt.Sprintf("`kubectl %s` needs the manifest argument (YAML or JSON), or resource arguments", plan.Verb)), plan, "refused"
+	}
+	sel, err := ocm.ResolveMany(ctx, d.Source, cluster)
+	if err != nil {
+		return mcp.NewToolResultError(err.Error()), plan, "refused"
+	}
+	if tool == kubectl.WriteTool && sel.Many {
+		return mcp.NewToolResultError("kubectl_write changes one cluster per call: name a single cluster (or hub)"), plan, "refused"
+	}
+	runs := d.fanOut(ctx, sel.Targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
+		return d.runOne(ctx, t, plan, manifest, timeout)
+	})
+	hint := narrowHint(plan)
+	if !sel.Many {
+		r := runs[0].res
+		if r.Err != nil {
+			return mcp.NewToolResultError(strings.TrimSpace(joinNonEmpty(r.Err.Error(), r.Stdout))), plan, "error"
+		}
+		return mcp.NewToolResultText(output.Truncate(joinNonEmpty(r.Stdout, r.Stderr), d.MaxOutputBytes, hint)), plan, "ok"
+	}
+	text, failed := renderFanOut(runs, sel.Skipped)
+	outcome := "ok"
+	if failed == len(runs) {
+		outcome = "error"
+		return mcp.NewToolResultError(output.Truncate(text, d.MaxOutputBytes, hint)), plan, outcome
+	}
+	if failed > 0 {
+		outcome = "partial"
+	}
+	return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), plan, outcome
+}
+
+// runOne runs the plan on one cluster, with its credentials.
+func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration) kubectl.Result {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	cfg, err := d.Clusters.RESTConfig(ctx, t)
+	if err != nil {
+		return kubectl.Result{Err: err}
+	}
+	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: timeout})
+	if res.Err != nil {
+		if errors.Is(res.Err, kubectl.ErrTimeout) {
+			res.Err = fmt.Errorf("cluster %s did not finish within %s (raise the timeout argument, or check the cluster with cluster_status)", t.Name, timeout)
+		} else {
+			res.Err = auth.ExplainSpokeError(t.Name, cfg, res.Err)
+		}
+	}
+	return res
+}
+
+// fanOut runs fn on every target with bounded concurrency and returns the results in target order.
+func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.Context, ocm.Target) kubectl.Result) []clusterRun {
+	runs := make([]clusterRun, len(targets))
+	sem := make(chan struct{}, max(d.FanOutConcurrency, 1))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				runs[i] = clusterRun{cluster: t.Name, res: kubectl.Result{Err: ctx.Err()}}
+				return
+			}
+			defer func() { <-sem }()
+			runs[i] = clusterRun{cluster: t.Name, res: fn(ctx, t)}
+		}()
+	}
+	wg.Wait()
+	return runs
+}
+
+// renderFanOut merges the successful outputs (tables under a CLUSTER column, anything else one section
+// per cluster), then lists what failed or was skipped. It returns the text and the failure count.
+func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
+	var parts []output.ClusterOutput
+	var notes, failures []string
+	for _, r := range runs {
+		if r.res.Err != nil {
+			failures = append(failures, fmt.Sprintf("%s: %s", r.cluster, oneLine(r.res.Err.Error())))
+			continue
+		}
+		if strings.TrimSpace(r.res.Stdout) != "" {
+			parts = append(parts, output.ClusterOutput{Cluster: r.cluster, Text: r.res.Stdout})
+		}
+		if msg := strings.TrimSpace(r.res.Stderr); msg != "" {
+			notes = append(notes, fmt.Sprintf("%s: %s", r.cluster, oneLine(msg)))
+		}
+	}
+	var b strings.Builder
+	if merged, ok := output.MergeTables(parts); ok {
+		b.WriteString(merged)
+	} else {
+		for _, p := range parts {
+			fmt.Fprintf(&b, "=== cluster %s ===\n%s", p.Cluster, p.Text)
+			if !strings.HasSuffix(p.Text, "\n") {
+				b.WriteString("\n")
+			}
+		}
+	}
+	if len(notes) > 0 {
+		b.WriteString("\nNotes:\n")
+		for _, n := range notes {
+			fmt.Fprintf(&b, "  %s\n", n)
+		}
+	}
+	if len(skipped) > 0 {
+		names := make([]string, 0, len(skipped))
+		for n := range skipped {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		b.WriteString("\nSkipped:\n")
+		for _, n := range names {
+			fmt.Fprintf(&b, "  %s: %s\n", n, skipped[n])
+		}
+	}
+	if len(failures) > 0 {
+		fmt.Fprintf(&b, "\nFailed on %d of %d cluster(s):\n", len(failures), len(runs))
+		for _, f := range failures {
+			fmt.Fprintf(&b, "  %s\n", f)
+		}
+	}
+	if b.Len() == 0 {
+		b.WriteString("No output from any cluster.\n")
+	}
+	return b.String(), len(failures)
+}
+
+func parseTimeout(arg string) (time.Duration, error) {
+	if arg == "" {
+		return defaultCallTimeout, nil
+	}
+	d, err := time.ParseDuration(arg)
+	if err != nil {
+		return 0, fmt.Errorf("timeout %q is not a duration: use e.g. 45s or 2m", arg)
+	}
+	if d <= 0 || d > maxCallTimeout {
+		return 0, fmt.Errorf("timeout %s is out of range: between 1s and %s", d, maxCallTimeout)
+	}
+	return d, nil
+}
+
+// narrowHint says how to shrink an output that was too large, for the command at hand.
+func narrowHint(p *kubectl.Plan) string {
+	switch p.Verb {
+	case "logs":
+		return "use --tail=N, --since=10m, or -c <container>"
+	case "events":
+		return "use -n <namespace>, --types=Warning, or --for <kind>/<name>"
+	case "describe":
+		return "describe one object by name, or use get with -o custom-columns"
+	default:
+		return "add -n <namespace> or -l <selector>, or select fields with -o custom-columns=NAME:.metadata.name,... or -o jsonpath"
+	}
+}
+
+func acceptsManifestOnly(verb string) bool { return verb == "apply" || verb == "replace" }
+
+func hasResourceArgs(p *kubectl.Plan) bool { return len(p.Refs) > 0 }
+
+func joinNonEmpty(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if strings.TrimSpace(p) != "" {
+			out = append(out, strings.TrimRight(p, "\n"))
+		}
+	}
+	return strings.Join(out, "\n") + "\n"
+}
