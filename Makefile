@@ -47,7 +47,7 @@ test-unit:
 test-e2e: build fleet-binaries $(INSPECTOR_DIR)/.installed
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
 	MCP_INSPECTOR_DIR=$(INSPECTOR_DIR) \
-		$(GO) test -count=1 -timeout $(E2E_TIMEOUT) -v ./test/...
+		$(GO) test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./test/...
 
 # Benchmarks with real parts (a real hub, the built binary, a real MCP client). Not part of `make test`.
 BENCH ?= .

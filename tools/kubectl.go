@@ -127,7 +127,11 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 		if r.Err != nil {
 			return mcp.NewToolResultError(strings.TrimSpace(joinNonEmpty(r.Err.Error(), r.Stdout))), plan, "error"
 		}
-		return mcp.NewToolResultText(output.Truncate(joinNonEmpty(r.Stdout, r.Stderr), d.MaxOutputBytes, hint)), plan, "ok"
+		text := joinNonEmpty(r.Stdout, r.Stderr)
+		if strings.TrimSpace(text) == "" {
+			text = "(kubectl printed nothing)\n"
+		}
+		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), plan, "ok"
 	}
 	text, failed := renderFanOut(runs, sel.Skipped)
 	outcome := "ok"

@@ -20,7 +20,6 @@ import (
 	"k8s.io/kubectl/pkg/cmd/annotate"
 	"k8s.io/kubectl/pkg/cmd/apiresources"
 	"k8s.io/kubectl/pkg/cmd/apply"
-	"k8s.io/kubectl/pkg/cmd/auth"
 	"k8s.io/kubectl/pkg/cmd/autoscale"
 	"k8s.io/kubectl/pkg/cmd/clusterinfo"
 	"k8s.io/kubectl/pkg/cmd/create"
@@ -128,21 +127,22 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 		args = append(append([]string(nil), args...), "-f", path)
 	}
 	var stdout, stderr bytes.Buffer
-	cfg := rest.CopyConfig(r.Config)
-	// kubectl runs some requests under context.Background: tie every request to this call instead.
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &callContext{ctx: ctx, next: rt} })
-	var filter *secretFilter
-	if !e.opts.AllowSecretValues {
-		cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
-			filter = newSecretFilter(rt)
-			return filter
-		})
-	}
-	cfg.WarningHandler = rest.NewWarningWriter(&stderr, rest.WarningWriterOptions{Deduplicate: true})
-	disco, err := e.discoveryFor(r.Key, cfg)
+	// Discovery is cached across calls, so it is built from the plain config, not this call's wrappers.
+	disco, err := e.discoveryFor(r.Key, r.Config)
 	if err != nil {
 		return Result{Err: err}
 	}
+	cfg := rest.CopyConfig(r.Config)
+	// JSON only: the Secret filter rewrites JSON, and typed clients would otherwise ask for protobuf.
+	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
+	// kubectl runs some requests under context.Background: tie every request to this call instead.
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &callContext{ctx: ctx, next: rt} })
+	var filter *elider
+	if !e.opts.AllowSecretValues {
+		filter = newElider()
+		cfg.Wrap(filter.wrap)
+	}
+	cfg.WarningHandler = rest.NewWarningWriter(&stderr, rest.WarningWriterOptions{Deduplicate: true})
 	done := make(chan Result, 1)
 	go func() {
 		done <- execute(ctx, cfg, disco, r.Plan.Tool, args, &stdout, &stderr)
@@ -212,7 +212,7 @@ func newRoot(cfg *rest.Config, disco discovery.CachedDiscoveryInterface, tool To
 		apiresources.NewCmdAPIVersions(f, streams),
 		version.NewCmdVersion(f, streams),
 		top.NewCmdTop(f, streams),
-		only(auth.NewCmdAuth(f, streams), "can-i", "whoami"),
+		authCommand(f, streams),
 		only(clusterinfo.NewCmdClusterInfo(f, streams)),
 	)
 	ro := rollout.NewCmdRollout("kubectl", f, streams)

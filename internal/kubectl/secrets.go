@@ -24,14 +24,22 @@ const maxSecretBody = 64 << 20
 // becomes a placeholder of the same length, so describe's byte counts stay true; placeholders are turned
 // into "<elided: N bytes>" in the final text.
 type secretFilter struct {
-	next http.RoundTripper
+	next   http.RoundTripper
+	elider *elider
+}
 
+// elider is one call's record of the placeholders it put in, shared by every client kubectl builds
+// during the call.
+type elider struct {
 	mu           sync.Mutex
 	placeholders map[string]int // base64 placeholder -> original byte count
 }
 
-func newSecretFilter(next http.RoundTripper) *secretFilter {
-	return &secretFilter{next: next, placeholders: map[string]int{}}
+func newElider() *elider { return &elider{placeholders: map[string]int{}} }
+
+// wrap puts the filter in front of a transport.
+func (e *elider) wrap(next http.RoundTripper) http.RoundTripper {
+	return &secretFilter{next: next, elider: e}
 }
 
 func (f *secretFilter) RoundTrip(req *http.Request) (*http.Response, error) {
@@ -56,29 +64,31 @@ func (f *secretFilter) RoundTrip(req *http.Request) (*http.Response, error) {
 	if len(body) > maxSecretBody {
 		return nil, fmt.Errorf("response about Secrets larger than %d bytes: narrow the query", maxSecretBody)
 	}
-	body = f.elide(body)
+	body = f.elider.elide(body)
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return resp, nil
 }
 
-func (f *secretFilter) elide(body []byte) []byte {
+func (f *elider) elide(body []byte) []byte {
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
 		return body
 	}
 	f.walk(doc)
-	out, err := json.Marshal(doc)
-	if err != nil {
+	var out bytes.Buffer
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // keep "<elided ...>" readable
+	if err := enc.Encode(doc); err != nil {
 		return body
 	}
-	return out
+	return out.Bytes()
 }
 
 // walk elides every object that looks like a Secret: metadata plus a data or stringData map. The
 // request was about Secrets, so list items (which carry no kind) and table rows qualify too.
-func (f *secretFilter) walk(v any) {
+func (f *elider) walk(v any) {
 	switch x := v.(type) {
 	case map[string]any:
 		if _, ok := x["metadata"].(map[string]any); ok {
@@ -109,7 +119,7 @@ func (f *secretFilter) walk(v any) {
 }
 
 // placeholder returns a value of the same decoded length as the original.
-func (f *secretFilter) placeholder(value string, isBase64 bool) string {
+func (f *elider) placeholder(value string, isBase64 bool) string {
 	n := len(value)
 	if isBase64 {
 		if raw, err := base64.StdEncoding.DecodeString(value); err == nil {
@@ -131,7 +141,7 @@ func (f *secretFilter) placeholder(value string, isBase64 bool) string {
 }
 
 // Humanize turns the placeholders in kubectl's output into "<elided: N bytes>".
-func (f *secretFilter) Humanize(out string) string {
+func (f *elider) Humanize(out string) string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	for enc, n := range f.placeholders {

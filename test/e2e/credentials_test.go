@@ -308,3 +308,20 @@ func waitRejected(t *testing.T, spoke *fleet.Cluster, token string) {
 		t.Fatal("the revoked token is still accepted")
 	}
 }
+
+// tokenClient builds a spoke client from the token the hub holds for a ManagedServiceAccount: what the
+// server itself would use.
+func tokenClient(t *testing.T, cluster, msa string) kubernetes.Interface {
+	t.Helper()
+	sec, err := env.fleet.Hub.Kube.CoreV1().Secrets(cluster).Get(context.Background(), msa, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rest.AnonymousClientConfig(env.fleet.Spoke(cluster).Config)
+	cfg.BearerToken = string(sec.Data["token"])
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kube
+}

@@ -59,7 +59,7 @@ func assertToolList(t *testing.T, c *client.Client) {
 }
 
 func TestStdio(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig)
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig)
 	assertToolList(t, c.Client)
 	assertFleetTable(t, c.Client)
 	if !strings.Contains(c.Init.Instructions, `"hub"`) || !strings.Contains(c.Init.Instructions, "list_clusters") {
@@ -74,7 +74,7 @@ func TestStdio(t *testing.T) {
 }
 
 func TestHTTPTransports(t *testing.T) {
-	srv := startHTTPServer(t, "--kubeconfig", env.fleet.Hub.Kubeconfig)
+	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig)
 	t.Run("streamable", func(t *testing.T) {
 		c := srv.streamableClient(t)
 		assertToolList(t, c)
@@ -105,7 +105,7 @@ func TestListClustersSelector(t *testing.T) {
 	t.Cleanup(func() {
 		_, _ = mcs.Patch(ctx, "spoke2", "application/merge-patch+json", []byte(`{"metadata":{"labels":{"e2e-selector":null}}}`), metav1.PatchOptions{})
 	})
-	c := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig).Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig).Client
 	text, isErr := callTool(t, c, "list_clusters", map[string]any{"selector": "e2e-selector=picked"})
 	rows := tableRows(t, text)
 	if isErr || len(rows) != 1 || rows[0]["NAME"] != "spoke2" {
@@ -219,7 +219,7 @@ func TestCLI(t *testing.T) {
 func envBin() string { return env.serverBin }
 
 func TestStdioShutdownOnSignal(t *testing.T) {
-	cmd := exec.Command(env.serverBin, "--kubeconfig", env.fleet.Hub.Kubeconfig)
+	cmd := exec.Command(env.serverBin, "--kubeconfig", env.hubKubeconfig)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

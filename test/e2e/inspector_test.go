@@ -24,7 +24,7 @@ func TestInspectorCLIInterop(t *testing.T) {
 		t.Helper()
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()
-		full := append([]string{"--cli", env.serverBin, "--kubeconfig", env.fleet.Hub.Kubeconfig}, args...)
+		full := append([]string{"--cli", env.serverBin, "--kubeconfig", env.hubKubeconfig}, args...)
 		cmd := exec.CommandContext(ctx, cli, full...)
 		// The CLI loads ../package.json relative to its working directory.
 		cmd.Dir = modules

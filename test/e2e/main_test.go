@@ -18,7 +18,9 @@ import (
 type suite struct {
 	fleet     *fleet.Fleet
 	serverBin string
-	tmp       string
+	// hubKubeconfig is the server's hub identity (user mcp-server), apart from the harness's admin.
+	hubKubeconfig string
+	tmp           string
 	// seen records every tool result and every server log, for the credential leak scan.
 	seen syncBuffer
 	// tokens are credentials tests handed to the fleet; none may ever be seen.
@@ -64,6 +66,10 @@ func runSuite(m *testing.M) int {
 	}
 	defer f.Stop()
 	env.fleet = f
+	if env.hubKubeconfig, err = f.ServerKubeconfig(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
 	fmt.Fprintf(os.Stderr, "fleet: started in %s, %d processes, RSS %d MiB\n",
 		time.Since(began).Round(time.Millisecond), len(f.Processes()), f.RSS()>>20)
 	code := m.Run()
@@ -80,7 +86,8 @@ func buildServer(ctx context.Context, dir string) (string, error) {
 		return bin, nil
 	}
 	out := filepath.Join(dir, "multicluster-mcp-server")
-	cmd := exec.CommandContext(ctx, "go", "build", "-o", out, "./cmd/multicluster-mcp-server")
+	// The Makefile's build: the same version stamps (kubectl version reads them).
+	cmd := exec.CommandContext(ctx, "make", "-s", "build", "BIN="+out)
 	cmd.Dir = fleet.ModuleRoot()
 	if msg, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%w\n%s", err, msg)

@@ -12,7 +12,7 @@ import (
 )
 
 func TestClusterStatusHealthy(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig, "--read-only").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only").Client
 	text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke1"})
 	if isErr {
 		t.Fatalf("cluster_status failed: %s", text)
@@ -42,7 +42,7 @@ func TestClusterStatusHealthy(t *testing.T) {
 func TestSpoke3Faults(t *testing.T) {
 	ctx := context.Background()
 	spoke3 := env.fleet.Spoke("spoke3")
-	s := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig, "--read-only", "--cluster-timeout", "4s")
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--cluster-timeout", "4s")
 	c := s.Client
 	// Provision credentials while the cluster is healthy.
 	if text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke3"}); isErr || !strings.Contains(text, "Cluster spoke3: Healthy") {
@@ -110,7 +110,7 @@ func TestSpoke3Faults(t *testing.T) {
 }
 
 func TestPrepareCredentials(t *testing.T) {
-	s := stdioClient(t, "--kubeconfig", env.fleet.Hub.Kubeconfig, "--read-only", "--prepare-credentials", "--msa-name", "e2e-prep")
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--prepare-credentials", "--msa-name", "e2e-prep")
 	select {
 	case <-s.Logs.WaitFor(`"msg":"credentials prepared"`):
 	case <-time.After(3 * time.Minute):

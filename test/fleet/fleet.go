@@ -60,6 +60,7 @@ type Cluster struct {
 	Name       string
 	URL        string
 	Kubeconfig string // admin (system:masters) kubeconfig
+	AuditLog   string // the API server's audit log (JSON lines, level Metadata)
 	Config     *rest.Config
 	Kube       kubernetes.Interface
 	Dynamic    dynamic.Interface
@@ -95,6 +96,16 @@ type Fleet struct {
 	mu       sync.Mutex
 	stopped  bool
 	cancel   context.CancelFunc // stops in-process controllers
+}
+
+// ServerKubeconfig writes (once) and returns a hub kubeconfig for the MCP server under test, with an
+// identity of its own (user mcp-server, cluster-admin) so the audit log tells its requests apart.
+func (f *Fleet) ServerKubeconfig() (string, error) {
+	path := filepath.Join(f.Dir, "hub-mcp-server.kubeconfig")
+	if _, err := os.Stat(path); err == nil {
+		return path, nil
+	}
+	return path, writeKubeconfig(path, "hub", f.Hub.URL, f.pki.caCert, ServerToken, "", "")
 }
 
 // Spoke returns the spoke with that name, or nil.
@@ -167,8 +178,10 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 		return nil, err
 	}
 	f.logDir = filepath.Join(f.Dir, "logs")
-	if err = os.MkdirAll(f.logDir, 0o700); err != nil {
-		return nil, err
+	for _, d := range []string{f.logDir, filepath.Join(f.Dir, "audit")} {
+		if err = os.MkdirAll(d, 0o700); err != nil {
+			return nil, err
+		}
 	}
 	if f.pki, err = newPKI(filepath.Join(f.Dir, "pki")); err != nil {
 		return nil, fmt.Errorf("certificates: %w", err)
@@ -294,7 +307,8 @@ func (f *Fleet) newCluster(name string) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	c := &Cluster{Name: name, URL: httpsURL(port), Kubeconfig: filepath.Join(f.Dir, name+".kubeconfig")}
+	c := &Cluster{Name: name, URL: httpsURL(port), Kubeconfig: filepath.Join(f.Dir, name+".kubeconfig"),
+		AuditLog: filepath.Join(f.Dir, "audit", name+".log")}
 	if err := writeKubeconfig(c.Kubeconfig, name, c.URL, f.pki.caCert, "", f.pki.adminCert, f.pki.adminKey); err != nil {
 		return nil, err
 	}
@@ -307,7 +321,8 @@ func (f *Fleet) newCluster(name string) (*Cluster, error) {
 		"--service-account-issuer=https://"+name+".fleet-lab.invalid",
 		"--service-account-key-file="+p.saPublicKey, "--service-account-signing-key-file="+p.saPrivateKey,
 		"--authorization-mode=Node,RBAC", "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
-		"--disable-admission-plugins=ServiceAccount", "--profiling=false", "--enable-priority-and-fairness=false")
+		"--disable-admission-plugins=ServiceAccount", "--profiling=false", "--enable-priority-and-fairness=false",
+		"--audit-policy-file="+p.auditPolicy, "--audit-log-path="+c.AuditLog, "--audit-log-mode=blocking", "--audit-log-maxbackup=1")
 	c.APIServer.env = []string{"GOMEMLIMIT=256MiB"}
 	if err := c.APIServer.Start(); err != nil {
 		return nil, err

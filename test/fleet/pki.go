@@ -23,6 +23,7 @@ type pki struct {
 	adminCert, adminKey       string
 	saPublicKey, saPrivateKey string
 	tokens                    string
+	auditPolicy               string
 	caPEM                     []byte
 }
 
@@ -31,7 +32,19 @@ type pki struct {
 const (
 	AdminToken  = "admin-token"
 	NobodyToken = "nobody-token"
+	// ServerToken is a cluster-admin identity of its own for the MCP server under test, so that the
+	// audit logs tell its requests apart from the harness's.
+	ServerToken = "mcp-server-token"
+	ServerUser  = "mcp-server"
 )
+
+// auditPolicy records every request's metadata (who, verb, resource), never bodies.
+const auditPolicy = `apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived"]
+rules:
+- level: Metadata
+`
 
 func newPKI(dir string) (*pki, error) {
 	p := &pki{
@@ -40,7 +53,7 @@ func newPKI(dir string) (*pki, error) {
 		servingCert: filepath.Join(dir, "apiserver.crt"), servingKey: filepath.Join(dir, "apiserver.key"),
 		adminCert: filepath.Join(dir, "admin.crt"), adminKey: filepath.Join(dir, "admin.key"),
 		saPublicKey: filepath.Join(dir, "sa.pub"), saPrivateKey: filepath.Join(dir, "sa.key"),
-		tokens: filepath.Join(dir, "tokens.csv"),
+		tokens: filepath.Join(dir, "tokens.csv"), auditPolicy: filepath.Join(dir, "audit-policy.yaml"),
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
@@ -101,11 +114,13 @@ func newPKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
-	tokens := fmt.Sprintf("%s,admin,admin-uid,\"system:masters\"\n%s,nobody,nobody-uid,\"fleet:test\"\n", AdminToken, NobodyToken)
+	tokens := fmt.Sprintf("%s,admin,admin-uid,\"system:masters\"\n%s,nobody,nobody-uid,\"fleet:test\"\n%s,%s,mcp-uid,\"system:masters\"\n",
+		AdminToken, NobodyToken, ServerToken, ServerUser)
 	return p, writeFiles(map[string][]byte{
 		p.saPrivateKey: pemEncode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(saKey)),
 		p.saPublicKey:  pemEncode("PUBLIC KEY", saPub),
 		p.tokens:       []byte(tokens),
+		p.auditPolicy:  []byte(auditPolicy),
 	})
 }
 

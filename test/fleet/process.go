@@ -112,6 +112,21 @@ func (p *Process) Stop(grace time.Duration) {
 	}
 }
 
+// Pause freezes the process (SIGSTOP): it keeps its sockets but answers nothing, like a hung server.
+func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+
+// Resume thaws a paused process (SIGCONT).
+func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
+
+func (p *Process) signal(sig syscall.Signal) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cmd == nil {
+		return fmt.Errorf("%s is not running", p.Name)
+	}
+	return p.cmd.Process.Signal(sig)
+}
+
 // RSS is the resident memory of the running process in bytes (0 when not running).
 func (p *Process) RSS() int64 {
 	pid := p.PID()
