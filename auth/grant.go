@@ -104,7 +104,9 @@ func (p *Provider) ensureClusterPermission(ctx context.Context, cluster string) 
 	return nil
 }
 
-func (p *Provider) manifestWork(cluster, addonNS string) (*workv1.ManifestWork, error) {
+// GrantManifestWork is the ManifestWork the server writes for a cluster when ClusterPermission is not
+// available: one ClusterRoleBinding of the configured role to the add-on namespace's ServiceAccount.
+func (p *Provider) GrantManifestWork(cluster, addonNS string) (*workv1.ManifestWork, error) {
 	raw, err := json.Marshal(p.binding(addonNS))
 	if err != nil {
 		return nil, err
@@ -118,7 +120,7 @@ func (p *Provider) manifestWork(cluster, addonNS string) (*workv1.ManifestWork, 
 }
 
 func (p *Provider) ensureManifestWork(ctx context.Context, cluster, addonNS string) error {
-	want, err := p.manifestWork(cluster, addonNS)
+	want, err := p.GrantManifestWork(cluster, addonNS)
 	if err != nil {
 		return err
 	}

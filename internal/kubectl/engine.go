@@ -13,10 +13,12 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
 	"k8s.io/kubectl/pkg/cmd/annotate"
 	"k8s.io/kubectl/pkg/cmd/apiresources"
 	"k8s.io/kubectl/pkg/cmd/apply"
@@ -66,7 +68,7 @@ type Engine struct {
 	opts Options
 
 	mu        sync.Mutex
-	discovery *lru.Cache // cluster key -> discovery.CachedDiscoveryInterface
+	discovery *lru.Cache // cluster key -> *connection
 }
 
 // NewEngine prepares the engine. kubectl's fatal-error hook is process-global: it is set once, to a
@@ -127,12 +129,15 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 		args = append(append([]string(nil), args...), "-f", path)
 	}
 	var stdout, stderr bytes.Buffer
-	// Discovery is cached across calls, so it is built from the plain config, not this call's wrappers.
-	disco, err := e.discoveryFor(r.Key, r.Config)
+	// Discovery and the TLS transport are kept per cluster across calls; this call's wrappers (its
+	// context, the Secret filter) and the credentials wrap the shared transport.
+	conn, err := e.connectionFor(r.Key, r.Config)
 	if err != nil {
 		return Result{Err: err}
 	}
 	cfg := rest.CopyConfig(r.Config)
+	cfg.Transport = conn.transport
+	cfg.TLSClientConfig, cfg.Dial = rest.TLSClientConfig{}, nil
 	// JSON only: the Secret filter rewrites JSON, and typed clients would otherwise ask for protobuf.
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	// kubectl runs some requests under context.Background: tie every request to this call instead.
@@ -145,7 +150,7 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 	cfg.WarningHandler = rest.NewWarningWriter(&stderr, rest.WarningWriterOptions{Deduplicate: true})
 	done := make(chan Result, 1)
 	go func() {
-		done <- execute(ctx, cfg, disco, r.Plan.Tool, args, &stdout, &stderr)
+		done <- execute(ctx, cfg, conn, r.Plan, args, &stdout, &stderr)
 	}()
 	var res Result
 	select {
@@ -160,7 +165,7 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 }
 
 // execute builds a fresh command tree and runs it, turning kubectl's fatal exits into errors.
-func execute(ctx context.Context, cfg *rest.Config, disco discovery.CachedDiscoveryInterface, tool Tool, args []string, stdout, stderr *bytes.Buffer) (res Result) {
+func execute(ctx context.Context, cfg *rest.Config, conn *connection, plan *Plan, args []string, stdout, stderr *bytes.Buffer) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			fe, ok := r.(fatalExit)
@@ -176,7 +181,7 @@ func execute(ctx context.Context, cfg *rest.Config, disco discovery.CachedDiscov
 		}
 	}()
 	streams := genericiooptions.IOStreams{In: strings.NewReader(""), Out: stdout, ErrOut: stderr}
-	root := newRoot(cfg, disco, tool, streams)
+	root := newRoot(cfg, conn, plan, streams)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
 	res = Result{Stdout: stdout.String(), Stderr: stderr.String()}
@@ -186,8 +191,92 @@ func execute(ctx context.Context, cfg *rest.Config, disco discovery.CachedDiscov
 	return res
 }
 
-// newRoot assembles a kubectl command tree holding only the commands the tool may run.
-func newRoot(cfg *rest.Config, disco discovery.CachedDiscoveryInterface, tool Tool, streams genericiooptions.IOStreams) *cobra.Command {
+// commands builds each allowed kubectl command; a call builds only the one it runs.
+var commands = map[string]func(f cmdutil.Factory, streams genericiooptions.IOStreams, tool Tool) *cobra.Command{
+	"get": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return get.NewCmdGet("kubectl", f, s)
+	},
+	"describe": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return describe.NewCmdDescribe("kubectl", f, s)
+	},
+	"logs": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return logs.NewCmdLogs(f, s)
+	},
+	"events": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return events.NewCmdEvents(f, s)
+	},
+	"explain": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return explain.NewCmdExplain("kubectl", f, s)
+	},
+	"api-resources": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return apiresources.NewCmdAPIResources(f, s)
+	},
+	"api-versions": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return apiresources.NewCmdAPIVersions(f, s)
+	},
+	"version": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return version.NewCmdVersion(f, s)
+	},
+	"top": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return top.NewCmdTop(f, s)
+	},
+	"auth": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command { return authCommand(f, s) },
+	"cluster-info": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return only(clusterinfo.NewCmdClusterInfo(f, s))
+	},
+	"rollout": func(f cmdutil.Factory, s genericiooptions.IOStreams, tool Tool) *cobra.Command {
+		if tool == ReadTool {
+			return only(rollout.NewCmdRollout("kubectl", f, s), "status", "history")
+		}
+		return only(rollout.NewCmdRollout("kubectl", f, s), "status", "history", "restart", "undo", "pause", "resume")
+	},
+	"apply": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return apply.NewCmdApply("kubectl", f, s)
+	},
+	"create": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return create.NewCmdCreate(f, s)
+	},
+	"replace": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return replace.NewCmdReplace(f, s)
+	},
+	"delete": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return delete.NewCmdDelete(f, s)
+	},
+	"patch": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return patch.NewCmdPatch(f, s)
+	},
+	"label": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return label.NewCmdLabel(f, s)
+	},
+	"annotate": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return annotate.NewCmdAnnotate("kubectl", f, s)
+	},
+	"scale": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return scale.NewCmdScale(f, s)
+	},
+	"autoscale": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return autoscale.NewCmdAutoscale(f, s)
+	},
+	"set": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return only(set.NewCmdSet(f, s), "image", "env", "resources")
+	},
+	"cordon": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return drain.NewCmdCordon(f, s)
+	},
+	"uncordon": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return drain.NewCmdUncordon(f, s)
+	},
+	"drain": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return drain.NewCmdDrain(f, s)
+	},
+	"taint": func(f cmdutil.Factory, s genericiooptions.IOStreams, _ Tool) *cobra.Command {
+		return taint.NewCmdTaint(f, s)
+	},
+}
+
+// newRoot assembles a kubectl root holding only the command the plan runs (and, for rollout, only the
+// subcommands of the plan's tool): nothing outside the allow-list exists to be reached.
+func newRoot(cfg *rest.Config, conn *connection, plan *Plan, streams genericiooptions.IOStreams) *cobra.Command {
 	root := &cobra.Command{Use: "kubectl", SilenceUsage: true, SilenceErrors: true}
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
@@ -197,46 +286,13 @@ func newRoot(cfg *rest.Config, disco discovery.CachedDiscoveryInterface, tool To
 	flags.StringVarP(&namespace, "namespace", "n", "", "namespace")
 	var warningsAsErrors bool
 	flags.BoolVar(&warningsAsErrors, "warnings-as-errors", false, "treat warnings as errors")
-	getter := &clientGetter{cfg: cfg, discovery: disco, namespace: &namespace}
+	getter := &clientGetter{cfg: cfg, discovery: conn.discovery, mapper: conn.mapper, namespace: &namespace}
 	mvf := cmdutil.NewMatchVersionFlags(getter)
 	mvf.AddFlags(flags)
 	f := cmdutil.NewFactory(mvf)
-
-	root.AddCommand(
-		get.NewCmdGet("kubectl", f, streams),
-		describe.NewCmdDescribe("kubectl", f, streams),
-		logs.NewCmdLogs(f, streams),
-		events.NewCmdEvents(f, streams),
-		explain.NewCmdExplain("kubectl", f, streams),
-		apiresources.NewCmdAPIResources(f, streams),
-		apiresources.NewCmdAPIVersions(f, streams),
-		version.NewCmdVersion(f, streams),
-		top.NewCmdTop(f, streams),
-		authCommand(f, streams),
-		only(clusterinfo.NewCmdClusterInfo(f, streams)),
-	)
-	ro := rollout.NewCmdRollout("kubectl", f, streams)
-	if tool == ReadTool {
-		root.AddCommand(only(ro, "status", "history"))
-		return root
+	if build, known := commands[plan.Verb]; known {
+		root.AddCommand(build(f, streams, plan.Tool))
 	}
-	root.AddCommand(
-		only(ro, "status", "history", "restart", "undo", "pause", "resume"),
-		apply.NewCmdApply("kubectl", f, streams),
-		create.NewCmdCreate(f, streams),
-		replace.NewCmdReplace(f, streams),
-		delete.NewCmdDelete(f, streams),
-		patch.NewCmdPatch(f, streams),
-		label.NewCmdLabel(f, streams),
-		annotate.NewCmdAnnotate("kubectl", f, streams),
-		scale.NewCmdScale(f, streams),
-		autoscale.NewCmdAutoscale(f, streams),
-		only(set.NewCmdSet(f, streams), "image", "env", "resources"),
-		drain.NewCmdCordon(f, streams),
-		drain.NewCmdUncordon(f, streams),
-		drain.NewCmdDrain(f, streams),
-		taint.NewCmdTaint(f, streams),
-	)
 	return root
 }
 
@@ -255,27 +311,46 @@ func only(cmd *cobra.Command, keep ...string) *cobra.Command {
 	return cmd
 }
 
-// discoveryFor returns the cluster's cached discovery client, kept across calls: discovery is most of
-// the cost of a cold kubectl run.
-func (e *Engine) discoveryFor(key string, cfg *rest.Config) (discovery.CachedDiscoveryInterface, error) {
+// connection is what the engine keeps per cluster between calls.
+type connection struct {
+	ca        []byte
+	transport http.RoundTripper
+	discovery discovery.CachedDiscoveryInterface
+	mapper    meta.RESTMapper
+}
+
+// connectionFor returns the cluster's shared TLS transport (so calls reuse connections instead of
+// handshaking again) and its cached discovery client (discovery is most of a cold kubectl run).
+func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if v, ok := e.discovery.Get(key); ok {
-		return v.(discovery.CachedDiscoveryInterface), nil
+		if c := v.(*connection); bytes.Equal(c.ca, cfg.CAData) {
+			return c, nil
+		}
+	}
+	base := &rest.Config{Host: cfg.Host, TLSClientConfig: cfg.TLSClientConfig, Dial: cfg.Dial, Proxy: cfg.Proxy}
+	rt, err := rest.TransportFor(base)
+	if err != nil {
+		return nil, err
 	}
 	dcfg := rest.CopyConfig(cfg)
+	dcfg.Transport = rt
+	dcfg.TLSClientConfig, dcfg.Dial = rest.TLSClientConfig{}, nil
 	dcfg.Burst, dcfg.QPS = 300, 50
 	dc, err := discovery.NewDiscoveryClientForConfig(dcfg)
 	if err != nil {
 		return nil, err
 	}
 	cached := memory.NewMemCacheClient(dc)
-	e.discovery.Add(key, cached)
-	return cached, nil
+	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
+	c := &connection{ca: cfg.CAData, transport: rt, discovery: cached, mapper: mapper}
+	e.discovery.Add(key, c)
+	return c, nil
 }
 
-// ForgetDiscovery drops a cluster's discovery cache (after its API changed, or its credentials).
-func (e *Engine) ForgetDiscovery(key string) {
+// ForgetCluster drops a cluster's cached connection and discovery (after its API or credentials changed).
+func (e *Engine) ForgetCluster(key string) {
 	e.mu.Lock()
 	e.discovery.Remove(key)
 	e.mu.Unlock()

@@ -6,7 +6,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 )
@@ -16,7 +15,8 @@ import (
 type clientGetter struct {
 	cfg       *rest.Config
 	discovery discovery.CachedDiscoveryInterface
-	namespace *string // the -n flag
+	mapper    meta.RESTMapper // shared per cluster; resets itself when discovery is invalidated
+	namespace *string         // the -n flag
 }
 
 func (g *clientGetter) ToRESTConfig() (*rest.Config, error) { return rest.CopyConfig(g.cfg), nil }
@@ -25,10 +25,7 @@ func (g *clientGetter) ToDiscoveryClient() (discovery.CachedDiscoveryInterface, 
 	return g.discovery, nil
 }
 
-func (g *clientGetter) ToRESTMapper() (meta.RESTMapper, error) {
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(g.discovery)
-	return restmapper.NewShortcutExpander(mapper, g.discovery, nil), nil
-}
+func (g *clientGetter) ToRESTMapper() (meta.RESTMapper, error) { return g.mapper, nil }
 
 func (g *clientGetter) ToRawKubeConfigLoader() clientcmd.ClientConfig {
 	return &fixedClientConfig{getter: g}

@@ -64,7 +64,7 @@ func setup(b *testing.B) {
 			b.Fatalf("build: %v\n%s", err, out)
 		}
 	}
-	if shared.hub, err = fleet.Start(ctx, fleet.Options{HubOnly: true}); err != nil {
+	if shared.hub, err = fleet.Start(ctx, fleet.Options{Spokes: 1, WithoutClusterPermissionCRD: true}); err != nil {
 		b.Fatal(err)
 	}
 }

@@ -1,0 +1,253 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/util/retry"
+	"k8s.io/utils/ptr"
+	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
+	clusterv1 "open-cluster-management.io/api/cluster/v1"
+	workv1 "open-cluster-management.io/api/work/v1"
+	msav1beta1 "open-cluster-management.io/managed-serviceaccount/apis/authentication/v1beta1"
+	msaclient "open-cluster-management.io/managed-serviceaccount/pkg/generated/clientset/versioned"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
+)
+
+// kubectlBinary builds the stock kubectl from this module.
+func kubectlBinary(b *testing.B) string {
+	b.Helper()
+	out := filepath.Join(shared.tmp, "kubectl")
+	if _, err := os.Stat(out); err == nil {
+		return out
+	}
+	cmd := exec.Command("go", "build", "-o", out, "./test/bench/cmd/kubectl")
+	cmd.Dir = fleet.ModuleRoot()
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("building kubectl: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// podsOnHub gives the hub 60 pods (a Deployment; with no kubelet they stay Pending).
+func podsOnHub(b *testing.B) {
+	b.Helper()
+	ctx := context.Background()
+	kube := shared.hub.Hub.Kube
+	dep := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Name: "bench-web", Namespace: "default"},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](60),
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "bench-web"}},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"app": "bench-web"}},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "web", Image: "registry.invalid/web:1"}}},
+			},
+		},
+	}
+	if _, err := kube.AppsV1().Deployments("default").Create(ctx, dep, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		b.Fatal(err)
+	}
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		pods, err := kube.CoreV1().Pods("default").List(ctx, metav1.ListOptions{LabelSelector: "app=bench-web"})
+		return err == nil && len(pods.Items) == 60, nil
+	})
+	if err != nil {
+		b.Fatal("the hub did not create 60 pods")
+	}
+}
+
+// BenchmarkGetPodsInProcess: `get pods -A` (60 pods) through the MCP server's kubectl tool.
+func BenchmarkGetPodsInProcess(b *testing.B) {
+	setup(b)
+	podsOnHub(b)
+	kubeconfig, err := shared.hub.ServerKubeconfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only")
+	args := map[string]any{"cluster": "hub", "command": "get pods -A"}
+	if out := call(b, c, "kubectl", args); strings.Count(out, "bench-web-") != 60 {
+		b.Fatalf("unexpected output:\n%s", out)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		began := time.Now()
+		call(b, c, "kubectl", args)
+		lat = append(lat, time.Since(began))
+	}
+	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
+// BenchmarkGetPodsKubectlBinary: the same query by spawning the kubectl binary (warm disk cache).
+func BenchmarkGetPodsKubectlBinary(b *testing.B) {
+	setup(b)
+	podsOnHub(b)
+	bin := kubectlBinary(b)
+	kubeconfig, err := shared.hub.ServerKubeconfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	cacheDir := filepath.Join(shared.tmp, "kubectl-cache")
+	run := func() string {
+		out, err := exec.Command(bin, "--kubeconfig", kubeconfig, "--cache-dir", cacheDir, "get", "pods", "-A").Output()
+		if err != nil {
+			b.Fatal(err)
+		}
+		return string(out)
+	}
+	if out := run(); strings.Count(out, "bench-web-") != 60 {
+		b.Fatalf("unexpected output:\n%s", out)
+	}
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		began := time.Now()
+		run()
+		lat = append(lat, time.Since(began))
+	}
+	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
+// simulateClusters registers n ManagedClusters that all point at spoke1's API server, with the objects
+// the managed-serviceaccount add-on and the work agent would have produced: the add-on, the
+// ManagedServiceAccount with a real token (of a view-bound ServiceAccount on spoke1) and an applied
+// grant. Many clusters on one API server: fan-out at scale without scale's memory.
+func simulateClusters(b *testing.B, n int) {
+	b.Helper()
+	ctx := context.Background()
+	hub := shared.hub
+	target := hub.Spoke("spoke1")
+	kube := target.Kube
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "bench-viewer", Namespace: "default"}}
+	if _, err := kube.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		b.Fatal(err)
+	}
+	crb := &rbacv1.ClusterRoleBinding{ObjectMeta: metav1.ObjectMeta{Name: "bench-viewer"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "view"},
+		Subjects: []rbacv1.Subject{{Kind: "ServiceAccount", Namespace: "default", Name: "bench-viewer"}}}
+	if _, err := kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		b.Fatal(err)
+	}
+	tr, err := kube.CoreV1().ServiceAccounts("default").CreateToken(ctx, "bench-viewer",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](7200)}}, metav1.CreateOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ca, err := os.ReadFile(filepath.Join(hub.Dir, "pki", "ca.crt"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	msa, err := msaclient.NewForConfig(hub.Hub.Config)
+	if err != nil {
+		b.Fatal(err)
+	}
+	grants, err := auth.NewProvider(&ocm.Hub{Config: hub.Hub.Config, Kube: hub.Hub.Kube}, nil, auth.Options{ReadOnly: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := metav1.Now()
+	for i := 0; i < n; i++ {
+		name := fmt.Sprintf("sim-%03d", i)
+		if _, err := hub.HubCluster.ClusterV1().ManagedClusters().Get(ctx, name, metav1.GetOptions{}); err == nil {
+			continue
+		}
+		must(b, ignoreExists(hub.Hub.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})))
+		mc := &clusterv1.ManagedCluster{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"bench": "fanout"}},
+			Spec: clusterv1.ManagedClusterSpec{ManagedClusterClientConfigs: []clusterv1.ClientConfig{{URL: target.URL, CABundle: ca}}}}
+		must(b, ignoreExists(hub.HubCluster.ClusterV1().ManagedClusters().Create(ctx, mc, metav1.CreateOptions{})))
+		must(b, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+			cur, err := hub.HubCluster.ClusterV1().ManagedClusters().Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			cur.Status.Conditions = append(cur.Status.Conditions, metav1.Condition{Type: clusterv1.ManagedClusterConditionAvailable, Status: metav1.ConditionTrue, Reason: "Simulated", LastTransitionTime: now})
+			_, err = hub.HubCluster.ClusterV1().ManagedClusters().UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+			return err
+		}))
+		addon := &addonv1alpha1.ManagedClusterAddOn{ObjectMeta: metav1.ObjectMeta{Name: auth.MSAAddonName, Namespace: name}}
+		must(b, ignoreExists(hub.HubAddon.AddonV1alpha1().ManagedClusterAddOns(name).Create(ctx, addon, metav1.CreateOptions{})))
+		m := &msav1beta1.ManagedServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: auth.DefaultMSAName, Namespace: name}}
+		must(b, ignoreExists(msa.AuthenticationV1beta1().ManagedServiceAccounts(name).Create(ctx, m, metav1.CreateOptions{})))
+		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: auth.DefaultMSAName, Namespace: name},
+			Data: map[string][]byte{"token": []byte(tr.Status.Token), "ca.crt": ca}}
+		must(b, ignoreExists(hub.Hub.Kube.CoreV1().Secrets(name).Create(ctx, sec, metav1.CreateOptions{})))
+		mw, err := grants.GrantManifestWork(name, "open-cluster-management-agent-addon")
+		must(b, err)
+		created, err := hub.HubWork.WorkV1().ManifestWorks(name).Create(ctx, mw, metav1.CreateOptions{})
+		must(b, err)
+		created.Status.Conditions = []metav1.Condition{{Type: workv1.WorkApplied, Status: metav1.ConditionTrue, Reason: "Simulated", ObservedGeneration: created.Generation, LastTransitionTime: now}}
+		_, err = hub.HubWork.WorkV1().ManifestWorks(name).UpdateStatus(ctx, created, metav1.UpdateOptions{})
+		must(b, err)
+	}
+}
+
+func must(b *testing.B, err error) {
+	b.Helper()
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func ignoreExists[T runtime.Object](_ T, err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
+
+// BenchmarkFanOutGetNamespaces: `get namespaces` over 1, 10 and 100 ManagedClusters.
+func BenchmarkFanOutGetNamespaces(b *testing.B) {
+	setup(b)
+	simulateClusters(b, 100)
+	kubeconfig, err := shared.hub.ServerKubeconfig()
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, _ := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only", "--max-output-bytes", "4194304")
+	for _, n := range []int{1, 10, 100} {
+		names := make([]string, n)
+		for i := range names {
+			names[i] = fmt.Sprintf("sim-%03d", i)
+		}
+		args := map[string]any{"cluster": strings.Join(names, ","), "command": "get namespaces", "timeout": "2m"}
+		if n == 1 {
+			args["cluster"] = names[0]
+		}
+		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) {
+			out := call(b, c, "kubectl", args) // provisions credentials and discovery: not timed
+			if n > 1 && strings.Count(out, "\nsim-") < n {
+				b.Fatalf("missing clusters in:\n%.2000s", out)
+			}
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				began := time.Now()
+				call(b, c, "kubectl", args)
+				lat = append(lat, time.Since(began))
+			}
+			b.StopTimer()
+			reportLatencies(b, lat)
+		})
+	}
+}
