@@ -64,16 +64,38 @@ func (p *Provider) ensureGrant(ctx context.Context, cluster, addonNS string) (gr
 	return g, p.ensureManifestWork(ctx, cluster, addonNS)
 }
 
-// ClusterPermissionSpec is the spec the server writes: one ClusterRoleBinding of the configured role to
-// the ManagedServiceAccount (the controller rewrites the subject to the spoke ServiceAccount).
+// ClusterPermissionSpec is the spec the server writes: the configured role bound to the
+// ManagedServiceAccount (the controller rewrites the subject to the spoke ServiceAccount), plus the
+// fleet-reader ClusterRole (spec.clusterRole) and its binding.
 func (p *Provider) ClusterPermissionSpec() map[string]any {
+	subject := map[string]any{"apiGroup": "authentication.open-cluster-management.io", "kind": "ManagedServiceAccount", "name": p.opts.MSAName}
+	rules := make([]any, 0, len(readerRules()))
+	for _, r := range readerRules() {
+		rules = append(rules, map[string]any{"apiGroups": toAny(r.APIGroups), "resources": toAny(r.Resources), "verbs": toAny(r.Verbs)})
+	}
 	return map[string]any{
-		"clusterRoleBinding": map[string]any{
-			"name":    p.bindingName(),
-			"roleRef": map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": p.opts.Role()},
-			"subject": map[string]any{"apiGroup": "authentication.open-cluster-management.io", "kind": "ManagedServiceAccount", "name": p.opts.MSAName},
+		"clusterRole": map[string]any{"rules": rules},
+		"clusterRoleBindings": []any{
+			map[string]any{
+				"name":    p.bindingName(),
+				"roleRef": map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": p.opts.Role()},
+				"subject": subject,
+			},
+			map[string]any{
+				"name":    p.readerBindingName(),
+				"roleRef": map[string]any{"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": p.readerRoleName()},
+				"subject": subject,
+			},
 		},
 	}
+}
+
+func toAny(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
 }
 
 func (p *Provider) ensureClusterPermission(ctx context.Context, cluster string) error {
@@ -107,15 +129,17 @@ func (p *Provider) ensureClusterPermission(ctx context.Context, cluster string) 
 // GrantManifestWork is the ManifestWork the server writes for a cluster when ClusterPermission is not
 // available: one ClusterRoleBinding of the configured role to the add-on namespace's ServiceAccount.
 func (p *Provider) GrantManifestWork(cluster, addonNS string) (*workv1.ManifestWork, error) {
-	raw, err := json.Marshal(p.binding(addonNS))
-	if err != nil {
-		return nil, err
+	var manifests []workv1.Manifest
+	for _, obj := range p.grantObjects(addonNS) {
+		raw, err := json.Marshal(obj)
+		if err != nil {
+			return nil, err
+		}
+		manifests = append(manifests, workv1.Manifest{RawExtension: runtime.RawExtension{Raw: raw}})
 	}
 	return &workv1.ManifestWork{
 		ObjectMeta: metav1.ObjectMeta{Name: p.GrantName(), Namespace: cluster, Labels: map[string]string{ManagedByLabel: managedByValue}},
-		Spec: workv1.ManifestWorkSpec{Workload: workv1.ManifestsTemplate{Manifests: []workv1.Manifest{{
-			RawExtension: runtime.RawExtension{Raw: raw},
-		}}}},
+		Spec:       workv1.ManifestWorkSpec{Workload: workv1.ManifestsTemplate{Manifests: manifests}},
 	}, nil
 }
 

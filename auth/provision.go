@@ -8,7 +8,6 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -170,12 +169,3 @@ func (p *Provider) msaDiagnosis(ctx context.Context, cluster string) string {
 // bindingName is the ClusterRoleBinding on the spoke. It carries the role because a binding's roleRef
 // cannot change: switching role replaces the binding.
 func (p *Provider) bindingName() string { return p.opts.MSAName + ":" + p.opts.Role() }
-
-func (p *Provider) binding(addonNS string) *rbacv1.ClusterRoleBinding {
-	return &rbacv1.ClusterRoleBinding{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},
-		ObjectMeta: metav1.ObjectMeta{Name: p.bindingName(), Labels: map[string]string{ManagedByLabel: managedByValue}},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: p.opts.Role()},
-		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Namespace: addonNS, Name: p.opts.MSAName}},
-	}
-}

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 )
@@ -57,6 +58,13 @@ func Resolve(ctx context.Context, src Source, name string) (Target, error) {
 	for _, mc := range clusters {
 		if mc.Name == name {
 			return Target{Name: mc.Name, Hub: IsLocalCluster(mc), Cluster: mc}, nil
+		}
+	}
+	if s, ok := src.(*StaticSource); ok {
+		for _, n := range s.Unregistered {
+			if n == name {
+				return Target{Name: n, Cluster: &clusterv1.ManagedCluster{ObjectMeta: metav1.ObjectMeta{Name: n}}}, nil
+			}
 		}
 	}
 	names := make([]string, 0, len(clusters)+1)

@@ -21,6 +21,9 @@ type StaticSource struct {
 	AddOnsByCluster map[string][]*addonv1alpha1.ManagedClusterAddOn
 	LeaseByCluster  map[string]*coordinationv1.Lease
 	WorksByCluster  map[string][]*workv1.ManifestWork
+	// Unregistered are clusters a must-gather holds data for that the hub data does not list (a spoke's
+	// own archive, or an archive with no hub folder): they resolve as cluster names all the same.
+	Unregistered []string
 }
 
 var _ Source = (*StaticSource)(nil)

@@ -115,9 +115,9 @@ type LiveSummary struct {
 	Partial []string
 }
 
-// GatherLive reads nodes, pods and recent warning events from a spoke. A Forbidden read is noted in
-// Partial, not an error: the role may not cover everything.
-func GatherLive(ctx context.Context, kube kubernetes.Interface, now time.Time) (*LiveSummary, error) {
+// GatherLive reads nodes, pods and the warning events of the last window from a cluster. A Forbidden
+// read is noted in Partial, not an error: the role may not cover everything.
+func GatherLive(ctx context.Context, kube kubernetes.Interface, now time.Time, window time.Duration) (*LiveSummary, error) {
 	s := &LiveSummary{}
 	nodes, err := kube.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
 	switch {
@@ -161,7 +161,7 @@ func GatherLive(ctx context.Context, kube kubernetes.Interface, now time.Time) (
 	case err != nil:
 		return nil, err
 	default:
-		s.Warnings = WarningEvents(events.Items, now.Add(-time.Hour))
+		s.Warnings = WarningEvents(events.Items, now.Add(-window))
 	}
 	return s, nil
 }

@@ -97,8 +97,15 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 			fmt.Fprintf(&b, "  %s\n", l)
 		}
 	}
-	writeLive(&b, ev.Live, ev.LiveErr, liveNote, now)
+	writeLive(&b, liveTitle(d), ev.Live, ev.LiveErr, liveNote, now)
 	return b.String(), nil
+}
+
+func liveTitle(d Deps) string {
+	if d.Offline {
+		return "From the cluster's own folder in the must-gather:"
+	}
+	return "Live, from the cluster itself:"
 }
 
 // readLive reads the spoke itself, when that is sensible: the server already holds credentials, or the
@@ -106,7 +113,7 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 // for a cluster that is not available: that would only wait for a token that cannot come.
 func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.LiveSummary, string, error) {
 	if d.Clusters == nil {
-		return nil, "not read: offline", nil
+		return nil, "not read: no connection to the clusters", nil
 	}
 	available := meta.IsStatusConditionTrue(t.Cluster.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
 	if !t.Hub && !available && !d.Clusters.Provisioned(t.Name) {
@@ -120,7 +127,7 @@ func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.Li
 	if err != nil {
 		return nil, "", err
 	}
-	live, err := ocm.GatherLive(ctx, kube, now)
+	live, err := ocm.GatherLive(ctx, kube, now, time.Hour)
 	return live, "", auth.ExplainSpokeError(t.Name, cfg, err)
 }
 
@@ -128,7 +135,7 @@ func hubStatusText(ctx context.Context, d Deps, t ocm.Target) (string, error) {
 	var b strings.Builder
 	b.WriteString("The hub is not registered as a ManagedCluster of itself (no cluster is labelled local-cluster=true), so the hub has no OCM status of its own.\n")
 	live, note, err := readLive(ctx, d, ocm.Target{Name: ocm.HubName, Hub: true, Cluster: &clusterv1.ManagedCluster{}}, d.Now())
-	writeLive(&b, live, err, note, d.Now())
+	writeLive(&b, liveTitle(d), live, err, note, d.Now())
 	return b.String(), nil
 }
 
@@ -227,8 +234,8 @@ func writeAddOns(b *strings.Builder, ev ocm.Evidence, now time.Time) {
 // maxLiveItems bounds each live list; the rest is counted.
 const maxLiveItems = 15
 
-func writeLive(b *strings.Builder, live *ocm.LiveSummary, err error, note string, now time.Time) {
-	b.WriteString("\nLive, from the cluster itself:\n")
+func writeLive(b *strings.Builder, title string, live *ocm.LiveSummary, err error, note string, now time.Time) {
+	b.WriteString("\n" + title + "\n")
 	switch {
 	case err != nil:
 		fmt.Fprintf(b, "  could not be read: %v\n", err)

@@ -108,6 +108,9 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 	if err != nil {
 		return mcp.NewToolResultError(err.Error()), nil, "refused"
 	}
+	if d.Offline && !offlineVerbs[plan.Verb] {
+		return mcp.NewToolResultError(fmt.Sprintf("`kubectl %s` is not available on a must-gather archive; offline the tool answers get, describe, logs, events, api-resources and api-versions", plan.Verb)), plan, "refused"
+	}
 	if acceptsManifestOnly(plan.Verb) && manifest == "" && !hasResourceArgs(plan) {
 		return mcp.NewToolResultError(fmt.Sprintf("`kubectl %s` needs the manifest argument (YAML or JSON), or resource arguments", plan.Verb)), plan, "refused"
 	}
@@ -243,6 +246,9 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 	}
 	return b.String(), len(failures)
 }
+
+// offlineVerbs are the commands an archive can answer.
+var offlineVerbs = map[string]bool{"get": true, "describe": true, "logs": true, "events": true, "api-resources": true, "api-versions": true}
 
 func parseTimeout(arg string) (time.Duration, error) {
 	if arg == "" {

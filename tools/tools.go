@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -31,6 +32,12 @@ type Deps struct {
 	FanOutConcurrency int
 	// Log receives the audit lines.
 	Log *zap.Logger
+	// Offline is set when the server answers from a must-gather archive.
+	Offline bool
+	// Archive is the opened must-gather in offline mode.
+	Archive *mustgather.Archive
+	// MustGatherDir receives collected archives (live mode).
+	MustGatherDir string
 }
 
 // Connector gives REST configs for targets and reports the state of spoke credentials (auth.Provider).
@@ -54,8 +61,14 @@ func Register(s *server.MCPServer, d Deps) {
 	s.AddTools(listClusters(d), clusterStatus(d))
 	if d.Kubectl != nil && d.Clusters != nil {
 		s.AddTools(kubectlTool(d))
-		if !d.ReadOnly {
+		if !d.ReadOnly && !d.Offline {
 			s.AddTools(kubectlWriteTool(d))
 		}
+	}
+	if d.Archive != nil {
+		s.AddTools(mustGatherSummaryTool(d))
+	}
+	if !d.Offline && d.Clusters != nil && d.MustGatherDir != "" {
+		s.AddTools(mustGatherTool(d))
 	}
 }

@@ -2,8 +2,11 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -16,6 +19,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 	"github.com/ocm-fleet/multicluster-mcp-server/tools"
 )
@@ -39,7 +43,7 @@ func newRootCommand() *cobra.Command {
 		RunE:          serve.RunE,
 	}
 	config.AddFlags(root.Flags(), "serve")
-	root.AddCommand(serve, newVersionCommand())
+	root.AddCommand(serve, newVersionCommand(), newMustGatherCommand())
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return &usageError{err} })
 	return root
 }
@@ -79,6 +83,9 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	if cfg.MustGather != "" {
+		return serveOffline(cmd, cfg, log)
+	}
 	hub, err := ocm.ConnectHub(ocm.HubOptions{
 		Kubeconfig: cfg.Kubeconfig,
 		Context:    cfg.Context,
@@ -115,12 +122,20 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
+		MustGatherDir:     mustGatherDir(cfg, filepath.Join(os.TempDir(), "multicluster-mcp-server-must-gather")),
 	})
 	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
 		Transport:       cfg.Transport,
 		Listen:          cfg.Listen,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 	})
+}
+
+func mustGatherDir(cfg *config.Config, fallback string) string {
+	if cfg.MustGatherDir != "" {
+		return cfg.MustGatherDir
+	}
+	return fallback
 }
 
 func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*auth.Provider, error) {
@@ -177,4 +192,49 @@ func newEngine(cfg *config.Config) (*kubectl.Engine, func(), error) {
 		return nil, nil, err
 	}
 	return engine, cleanup, nil
+}
+
+// serveOffline answers from a must-gather archive: no hub, no credentials, no write tool.
+func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error {
+	began := time.Now()
+	archive, err := mustgather.Open(cfg.MustGather, mustgather.OpenOptions{
+		Limits: mustgather.Limits{MaxBytes: int64(cfg.MustGatherMaxBytes), MaxFiles: cfg.MustGatherMaxFiles},
+	})
+	if err != nil {
+		var hostile *mustgather.HostileArchiveError
+		if errors.As(err, &hostile) {
+			return &config.Error{Setting: "must-gather", Err: err}
+		}
+		return fmt.Errorf("opening the must-gather: %w", err)
+	}
+	defer archive.Close()
+	src, err := archive.Source()
+	if err != nil {
+		return err
+	}
+	log.Info("serving a must-gather archive", zap.String("path", cfg.MustGather), zap.Strings("clusters", archive.Names()),
+		zap.Int("files", archive.Files), zap.Duration("opened in", time.Since(began)), zap.String("transport", cfg.Transport))
+	engine, cleanup, err := newEngine(cfg)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	ref := archive.ReferenceTime()
+	s := mcpserver.New(log, tools.Deps{
+		Source:            src,
+		Clusters:          mustgather.Connector{Archive: archive},
+		Kubectl:           engine,
+		ReadOnly:          true,
+		Offline:           true,
+		Archive:           archive,
+		MaxOutputBytes:    cfg.MaxOutputBytes,
+		FanOutConcurrency: cfg.FanOutConcurrency,
+		Log:               log,
+		Now:               func() time.Time { return ref },
+	})
+	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
+		Transport:       cfg.Transport,
+		Listen:          cfg.Listen,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+	})
 }

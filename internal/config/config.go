@@ -43,6 +43,11 @@ type Config struct {
 	MaxOutputBytes    int  `mapstructure:"max-output-bytes"`
 	AllowSecretValues bool `mapstructure:"allow-secret-values"`
 	FanOutConcurrency int  `mapstructure:"fanout-concurrency"`
+
+	MustGather         string `mapstructure:"must-gather"`
+	MustGatherDir      string `mapstructure:"must-gather-dir"`
+	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
+	MustGatherMaxFiles int    `mapstructure:"must-gather-max-files"`
 }
 
 // Error is a configuration problem tied to one setting. The CLI prints it as a single line and exits 2.
@@ -237,6 +242,14 @@ func (c *Config) validate() error {
 	}
 	if c.FanOutConcurrency < 1 {
 		return &Error{Setting: "fanout-concurrency", Err: fmt.Errorf("must be at least 1, got %d", c.FanOutConcurrency)}
+	}
+	if c.MustGather != "" {
+		if _, err := os.Stat(c.MustGather); err != nil {
+			return &Error{Setting: "must-gather", Err: fmt.Errorf("%s: %w", c.MustGather, errors.Unwrap(err))}
+		}
+	}
+	if c.MustGatherMaxBytes < 1 || c.MustGatherMaxFiles < 1 {
+		return &Error{Setting: "must-gather-max-bytes", Err: fmt.Errorf("archive limits must be positive")}
 	}
 	if c.ClientCacheSize < 1 {
 		return &Error{Setting: "client-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.ClientCacheSize)}

@@ -329,10 +329,13 @@ func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error
 			return c, nil
 		}
 	}
-	base := &rest.Config{Host: cfg.Host, TLSClientConfig: cfg.TLSClientConfig, Dial: cfg.Dial, Proxy: cfg.Proxy}
-	rt, err := rest.TransportFor(base)
-	if err != nil {
-		return nil, err
+	rt := cfg.Transport // a must-gather archive brings its own
+	if rt == nil {
+		base := &rest.Config{Host: cfg.Host, TLSClientConfig: cfg.TLSClientConfig, Dial: cfg.Dial, Proxy: cfg.Proxy}
+		var err error
+		if rt, err = rest.TransportFor(base); err != nil {
+			return nil, err
+		}
 	}
 	dcfg := rest.CopyConfig(cfg)
 	dcfg.Transport = rt

@@ -112,11 +112,42 @@ func TestClusterPermissionSpec(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := json.Marshal(cp.Object["spec"])
-	want := `{"clusterRoleBinding":{"name":"e2e-cp:view","roleRef":{"apiGroup":"rbac.authorization.k8s.io","kind":"ClusterRole","name":"view"},` +
-		`"subject":{"apiGroup":"authentication.open-cluster-management.io","kind":"ManagedServiceAccount","name":"e2e-cp"}}}`
-	if string(got) != want {
-		t.Errorf("ClusterPermission spec\n got %s\nwant %s", got, want)
+	var spec struct {
+		ClusterRole struct {
+			Rules []rbacv1.PolicyRule `json:"rules"`
+		} `json:"clusterRole"`
+		ClusterRoleBindings []struct {
+			Name    string         `json:"name"`
+			RoleRef rbacv1.RoleRef `json:"roleRef"`
+			Subject rbacv1.Subject `json:"subject"`
+		} `json:"clusterRoleBindings"`
+	}
+	raw, _ := json.Marshal(cp.Object["spec"])
+	if err := json.Unmarshal(raw, &spec); err != nil {
+		t.Fatal(err)
+	}
+	msaSubject := rbacv1.Subject{APIGroup: "authentication.open-cluster-management.io", Kind: "ManagedServiceAccount", Name: "e2e-cp"}
+	b := spec.ClusterRoleBindings
+	if len(b) != 2 || b[0].Name != "e2e-cp:view" || b[0].RoleRef.Name != "view" || b[0].Subject != msaSubject ||
+		b[1].Name != "e2e-cp:fleet-reader" || b[1].RoleRef.Name != "e2e-cp" || b[1].Subject != msaSubject {
+		t.Errorf("ClusterPermission bindings: %s", raw)
+	}
+	for _, r := range spec.ClusterRole.Rules {
+		for _, v := range r.Verbs {
+			if v != "get" && v != "list" && v != "watch" {
+				t.Errorf("reader rule grants %q: %+v", v, r)
+			}
+		}
+		for _, res := range r.Resources {
+			if res == "secrets" || res == "*" {
+				t.Errorf("reader rule reaches %q", res)
+			}
+		}
+	}
+	// The stand-in controller renders it; the spoke holds the role and both bindings.
+	spoke := env.fleet.Spoke("spoke2").Kube.RbacV1()
+	if _, err := spoke.ClusterRoles().Get(context.Background(), "e2e-cp", metav1.GetOptions{}); err != nil {
+		t.Errorf("reader ClusterRole on the spoke: %v", err)
 	}
 	if cp.GetLabels()[auth.ManagedByLabel] != "multicluster-mcp-server" {
 		t.Errorf("labels %v", cp.GetLabels())
@@ -151,7 +182,7 @@ func TestManifestWorkGrantWithoutClusterPermission(t *testing.T) {
 		t.Fatalf("ManifestWork grant: %v", err)
 	}
 	var crb rbacv1.ClusterRoleBinding
-	if len(mw.Spec.Workload.Manifests) != 1 || json.Unmarshal(mw.Spec.Workload.Manifests[0].Raw, &crb) != nil {
+	if len(mw.Spec.Workload.Manifests) != 3 || json.Unmarshal(mw.Spec.Workload.Manifests[0].Raw, &crb) != nil {
 		t.Fatalf("unexpected manifests %s", mw.Spec.Workload.Manifests)
 	}
 	if crb.RoleRef.Name != "edit" || len(crb.Subjects) != 1 || crb.Subjects[0].Name != "e2e-mw" || crb.Subjects[0].Namespace != fleet.AgentAddonNamespace {

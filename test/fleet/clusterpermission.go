@@ -22,7 +22,7 @@ var clusterPermissionGVR = schema.GroupVersionResource{Group: "rbac.open-cluster
 // the Go module proxy. Like the real one, it renders each ClusterPermission's bindings into a ManifestWork
 // (applied on the spoke by the real work agent), rewrites ManagedServiceAccount subjects to the spoke
 // ServiceAccount, and reports condition AppliedRBACManifestWork from the ManifestWork's Applied condition.
-// It supports clusterRoleBinding and clusterRoleBindings, which is what the server writes.
+// It supports clusterRole, clusterRoleBinding and clusterRoleBindings, which is what the server writes.
 func (f *Fleet) clusterPermissionController(ctx context.Context) {
 	tick := time.NewTicker(300 * time.Millisecond)
 	defer tick.Stop()
@@ -50,6 +50,9 @@ func ClusterPermissionWorkName(cp string) string { return "clusterpermission-" +
 func (f *Fleet) reconcileClusterPermission(ctx context.Context, cp *unstructured.Unstructured) error {
 	cluster := cp.GetNamespace()
 	var spec struct {
+		ClusterRole *struct {
+			Rules []rbacv1.PolicyRule `json:"rules"`
+		} `json:"clusterRole"`
 		ClusterRoleBinding  *cpBinding  `json:"clusterRoleBinding"`
 		ClusterRoleBindings []cpBinding `json:"clusterRoleBindings"`
 	}
@@ -62,6 +65,19 @@ func (f *Fleet) reconcileClusterPermission(ctx context.Context, cp *unstructured
 		bindings = append([]cpBinding{*spec.ClusterRoleBinding}, bindings...)
 	}
 	var manifests []workv1.Manifest
+	if spec.ClusterRole != nil {
+		// Like the real controller: the ClusterRole is named after the ClusterPermission.
+		role := rbacv1.ClusterRole{
+			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
+			ObjectMeta: metav1.ObjectMeta{Name: cp.GetName()},
+			Rules:      spec.ClusterRole.Rules,
+		}
+		data, err := json.Marshal(role)
+		if err != nil {
+			return err
+		}
+		manifests = append(manifests, workv1.Manifest{RawExtension: runtime.RawExtension{Raw: data}})
+	}
 	for _, b := range bindings {
 		crb := rbacv1.ClusterRoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},

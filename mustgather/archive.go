@@ -1,0 +1,292 @@
+package mustgather
+
+import (
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// Archive is an opened must-gather: one Cluster per cluster it holds.
+type Archive struct {
+	Path     string // as given
+	Clusters map[string]*Cluster
+	// Errors are the collection errors recorded in the archive, by cluster.
+	Errors map[string]string
+	// CollectedAt is when the archive was made, when it says.
+	CollectedAt time.Time
+	// Files and Bytes count what was indexed.
+	Files int
+	Bytes int64
+
+	workDir string // private unpack folder, removed by Close
+}
+
+// OpenOptions configure Open.
+type OpenOptions struct {
+	Limits Limits
+	// WorkDir is where archives are unpacked (a private folder is made inside; default: the system temp).
+	WorkDir string
+}
+
+// Open reads a must-gather folder or .tar.gz archive.
+func Open(path string, o OpenOptions) (*Archive, error) {
+	if o.Limits.MaxBytes == 0 {
+		o.Limits.MaxBytes = defaultLimits.MaxBytes
+	}
+	if o.Limits.MaxFiles == 0 {
+		o.Limits.MaxFiles = defaultLimits.MaxFiles
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("must-gather %s: %w", path, err)
+	}
+	a := &Archive{Path: path, Clusters: map[string]*Cluster{}, Errors: map[string]string{}}
+	root := path
+	if !info.IsDir() {
+		if a.workDir, err = os.MkdirTemp(o.WorkDir, "must-gather-"); err != nil {
+			return nil, err
+		}
+		if err := unpack(path, a.workDir, o.Limits); err != nil {
+			a.Close()
+			return nil, err
+		}
+		root = a.workDir
+	}
+	if err := a.index(root, o.Limits); err != nil {
+		a.Close()
+		return nil, err
+	}
+	if len(a.Clusters) == 0 {
+		a.Close()
+		return nil, fmt.Errorf("%s holds no must-gather data: no cluster-scoped-resources/ or namespaces/ folder was found", path)
+	}
+	return a, nil
+}
+
+// ReferenceTime is "now" for this archive: when it was collected, or, when it does not say, the newest
+// lease renewal it holds (so that ages and lease staleness read as they did at collection time).
+func (a *Archive) ReferenceTime() time.Time {
+	if !a.CollectedAt.IsZero() {
+		return a.CollectedAt
+	}
+	var newest time.Time
+	for _, c := range a.Clusters {
+		if r := c.Resources[grLeases]; r != nil {
+			for _, o := range r.Objects {
+				if t, err := time.Parse(time.RFC3339Nano, str(o.Object, "spec", "renewTime")); err == nil && t.After(newest) {
+					newest = t
+				}
+			}
+		}
+	}
+	if newest.IsZero() {
+		return time.Now()
+	}
+	return newest
+}
+
+// Close removes the unpacked copy, if any.
+func (a *Archive) Close() {
+	if a.workDir != "" {
+		_ = os.RemoveAll(a.workDir)
+	}
+}
+
+// Names returns the cluster names, sorted, the hub first.
+func (a *Archive) Names() []string {
+	names := make([]string, 0, len(a.Clusters))
+	for n := range a.Clusters {
+		names = append(names, n)
+	}
+	sort.Slice(names, func(i, j int) bool {
+		if (names[i] == HubName) != (names[j] == HubName) {
+			return names[i] == HubName
+		}
+		return names[i] < names[j]
+	})
+	return names
+}
+
+// HubName names the hub's folder in archives the server writes.
+const HubName = "hub"
+
+// clusterGroup is the cluster roots that belong to one cluster.
+type clusterGroup struct {
+	name  string // from the folder layout; "" to derive from content
+	roots []string
+}
+
+func (a *Archive) index(root string, lim Limits) error {
+	groups, err := findClusters(root)
+	if err != nil {
+		return err
+	}
+	s := &scanner{lim: lim}
+	for _, g := range groups {
+		s.refs, s.logs = nil, map[string]*ContainerLogs{}
+		for _, r := range g.roots {
+			if err := s.scanRoot(r); err != nil {
+				return err
+			}
+		}
+		res, err := parseAll(s.refs)
+		if err != nil {
+			return err
+		}
+		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs}
+		if c.Name == "" {
+			c.Name = deriveName(c, g.roots[0])
+		}
+		if _, dup := a.Clusters[c.Name]; dup {
+			c.Name = c.Name + "-" + filepath.Base(g.roots[0])
+		}
+		a.Clusters[c.Name] = c
+		for _, r := range g.roots {
+			if data, err := os.ReadFile(filepath.Join(r, collectionErrorsFile)); err == nil {
+				a.Errors[c.Name] = strings.TrimSpace(string(data))
+			}
+		}
+	}
+	a.Files, a.Bytes = s.files, s.bytes
+	a.CollectedAt = readTimestamp(root)
+	return nil
+}
+
+// findClusters finds every folder that holds cluster-scoped-resources/ or namespaces/ and groups the
+// ones that describe the same cluster (the image folders of one must-gather.local.*).
+func findClusters(root string) ([]clusterGroup, error) {
+	byKey := map[string]*clusterGroup{}
+	var order []string
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if !d.IsDir() {
+			return nil
+		}
+		if depth(root, p) > 5 {
+			return fs.SkipDir
+		}
+		if !isClusterRoot(p) {
+			return nil
+		}
+		key, name := clusterIdentity(root, p)
+		g := byKey[key]
+		if g == nil {
+			g = &clusterGroup{name: name}
+			byKey[key] = g
+			order = append(order, key)
+		}
+		g.roots = append(g.roots, p)
+		return fs.SkipDir
+	})
+	out := make([]clusterGroup, 0, len(order))
+	for _, k := range order {
+		out = append(out, *byKey[k])
+	}
+	return out, err
+}
+
+func depth(root, p string) int {
+	rel, _ := filepath.Rel(root, p)
+	if rel == "." {
+		return 0
+	}
+	return strings.Count(filepath.ToSlash(rel), "/") + 1
+}
+
+func isClusterRoot(p string) bool {
+	for _, sub := range []string{"cluster-scoped-resources", "namespaces"} {
+		if st, err := os.Lstat(filepath.Join(p, sub)); err == nil && st.IsDir() {
+			return true
+		}
+	}
+	return false
+}
+
+// clusterIdentity says which cluster a root belongs to, and its name when the layout tells it.
+//   - <root>/<cluster>/ (the server's own archives, multi-cluster bundles): the folder name;
+//   - must-gather.local.*/<image>/: every image folder of one must-gather is one cluster, named from
+//     the folder above must-gather.local.* when there is one, else from the content;
+//   - the archive root itself (a bare inspect): named from the content.
+func clusterIdentity(root, p string) (key, name string) {
+	if p == root {
+		return p, ""
+	}
+	parent := filepath.Dir(p)
+	if isMustGatherDir(filepath.Base(parent)) {
+		if grand := filepath.Dir(parent); grand != root && grand != filepath.Dir(root) {
+			return parent, filepath.Base(grand)
+		}
+		return parent, ""
+	}
+	if isMustGatherDir(filepath.Base(p)) || isImageDir(filepath.Base(p)) {
+		return p, ""
+	}
+	return p, filepath.Base(p)
+}
+
+func isMustGatherDir(name string) bool {
+	return strings.HasPrefix(name, "must-gather.local.") || strings.HasPrefix(name, "inspect.local.")
+}
+
+func isImageDir(name string) bool {
+	return strings.Contains(name, "-sha256-") || strings.HasPrefix(name, "quay") || strings.HasPrefix(name, "registry")
+}
+
+// deriveName names a cluster from what it holds: "hub" when it has ManagedClusters, else its "name" or
+// "id.k8s.io" ClusterClaim, else its folder.
+func deriveName(c *Cluster, dir string) string {
+	if r := c.Resources[schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}]; r != nil && len(r.Objects) > 0 {
+		return HubName
+	}
+	if r := c.Resources[schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "clusterclaims"}]; r != nil {
+		for _, want := range []string{"name", "id.k8s.io"} {
+			for _, o := range r.Objects {
+				if o.GetName() == want {
+					if v, _, _ := nestedString(o.Object, "spec", "value"); v != "" {
+						return v
+					}
+				}
+			}
+		}
+	}
+	base := filepath.Base(dir)
+	if isImageDir(base) {
+		base = filepath.Base(filepath.Dir(dir))
+	}
+	return base
+}
+
+func readTimestamp(root string) time.Time {
+	var found time.Time
+	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || found.After(time.Time{}) {
+			return fs.SkipDir
+		}
+		if d.IsDir() && depth(root, p) > 2 {
+			return fs.SkipDir
+		}
+		if !d.IsDir() && d.Name() == "timestamp" {
+			data, _ := os.ReadFile(p)
+			for _, f := range strings.Fields(string(data)) {
+				if t, err := time.Parse(time.RFC3339, f); err == nil && t.After(found) {
+					found = t
+				}
+			}
+			for _, line := range strings.Split(string(data), "\n") {
+				if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", strings.TrimSpace(line)); err == nil && t.After(found) {
+					found = t
+				}
+			}
+		}
+		return nil
+	})
+	return found
+}

@@ -1,0 +1,423 @@
+package mustgather
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
+)
+
+// Namespaces collected in full.
+var (
+	hubNamespaces   = []string{"open-cluster-management-hub", "open-cluster-management-addon", "open-cluster-management", "multicluster-engine"}
+	spokeNamespaces = []string{"open-cluster-management-agent", "open-cluster-management-agent-addon"}
+)
+
+// hubResources are the OCM objects collected from the hub, in every namespace.
+var hubResources = []schema.GroupVersionResource{
+	{Group: "cluster.open-cluster-management.io", Version: "v1", Resource: "managedclusters"},
+	{Group: "cluster.open-cluster-management.io", Version: "v1beta2", Resource: "managedclustersets"},
+	{Group: "cluster.open-cluster-management.io", Version: "v1beta2", Resource: "managedclustersetbindings"},
+	{Group: "cluster.open-cluster-management.io", Version: "v1beta1", Resource: "placements"},
+	{Group: "cluster.open-cluster-management.io", Version: "v1beta1", Resource: "placementdecisions"},
+	{Group: "addon.open-cluster-management.io", Version: "v1alpha1", Resource: "clustermanagementaddons"},
+	{Group: "addon.open-cluster-management.io", Version: "v1alpha1", Resource: "managedclusteraddons"},
+	{Group: "addon.open-cluster-management.io", Version: "v1alpha1", Resource: "addondeploymentconfigs"},
+	{Group: "work.open-cluster-management.io", Version: "v1", Resource: "manifestworks"},
+	{Group: "authentication.open-cluster-management.io", Version: "v1beta1", Resource: "managedserviceaccounts"},
+	{Group: "rbac.open-cluster-management.io", Version: "v1alpha1", Resource: "clusterpermissions"},
+	{Group: "certificates.k8s.io", Version: "v1", Resource: "certificatesigningrequests"},
+	{Version: "v1", Resource: "namespaces"},
+	{Version: "v1", Resource: "nodes"},
+}
+
+// spokeResources are collected from every spoke, in every namespace.
+var spokeResources = []schema.GroupVersionResource{
+	{Version: "v1", Resource: "namespaces"},
+	{Version: "v1", Resource: "nodes"},
+	{Group: "cluster.open-cluster-management.io", Version: "v1alpha1", Resource: "clusterclaims"},
+	{Group: "work.open-cluster-management.io", Version: "v1", Resource: "appliedmanifestworks"},
+	{Group: "operator.open-cluster-management.io", Version: "v1", Resource: "klusterlets"},
+}
+
+// Target is one cluster to collect, with the config to read it, or why it cannot be read.
+type Target struct {
+	Name   string
+	Hub    bool
+	Config *rest.Config
+	Err    error
+}
+
+// CollectOptions say what to collect and where.
+type CollectOptions struct {
+	Targets []Target
+	// Namespaces are collected in full on every cluster, in addition to the OCM ones.
+	Namespaces []string
+	// LogBytes caps each container log (current and previous each).
+	LogBytes int64
+	// OutDir receives the .tar.gz.
+	OutDir string
+	// Concurrency bounds the clusters collected at once.
+	Concurrency int
+	// Progress, when set, hears about each cluster as it finishes.
+	Progress func(done, total int, message string)
+	Now      func() time.Time
+}
+
+// ClusterResult is what was collected from one cluster.
+type ClusterResult struct {
+	Name    string
+	Objects int
+	Logs    int
+	Skipped []string // "what: why"
+	Error   string   // the cluster could not be collected at all
+}
+
+// Summary describes a finished collection.
+type Summary struct {
+	Path     string
+	Bytes    int64
+	Duration time.Duration
+	Clusters []ClusterResult
+}
+
+// Collect writes a must-gather of the targets into one .tar.gz. A cluster that fails is recorded (in
+// the summary and in its folder's collection-errors.txt) and does not stop the others.
+func Collect(ctx context.Context, o CollectOptions) (*Summary, error) {
+	began := time.Now()
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.LogBytes <= 0 {
+		o.LogBytes = 1 << 20
+	}
+	if o.Concurrency <= 0 {
+		o.Concurrency = 4
+	}
+	if err := os.MkdirAll(o.OutDir, 0o700); err != nil {
+		return nil, err
+	}
+	stamp := o.Now().UTC().Format("20060102-150405")
+	name := "must-gather-" + stamp
+	staging, err := os.MkdirTemp(o.OutDir, ".collecting-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(staging)
+	root := filepath.Join(staging, name)
+	results := make([]ClusterResult, len(o.Targets))
+	sem := make(chan struct{}, o.Concurrency)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	done := 0
+	for i, t := range o.Targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			results[i] = collectCluster(ctx, t, filepath.Join(root, t.Name), o)
+			mu.Lock()
+			done++
+			if o.Progress != nil {
+				o.Progress(done, len(o.Targets), describeResult(results[i]))
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	if err := os.WriteFile(filepath.Join(root, "timestamp"), []byte(o.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
+		return nil, err
+	}
+	out := filepath.Join(o.OutDir, name+".tar.gz")
+	size, err := pack(root, name, out)
+	if err != nil {
+		return nil, err
+	}
+	return &Summary{Path: out, Bytes: size, Duration: time.Since(began), Clusters: results}, nil
+}
+
+func describeResult(r ClusterResult) string {
+	if r.Error != "" {
+		return fmt.Sprintf("%s: failed: %s", r.Name, r.Error)
+	}
+	return fmt.Sprintf("%s: %d objects, %d logs", r.Name, r.Objects, r.Logs)
+}
+
+// clusterCollector writes one cluster's folder.
+type clusterCollector struct {
+	dir  string
+	dyn  dynamic.Interface
+	kube kubernetes.Interface
+	disc discovery.DiscoveryInterface
+	opts CollectOptions
+	res  *ClusterResult
+}
+
+func collectCluster(ctx context.Context, t Target, dir string, o CollectOptions) ClusterResult {
+	res := ClusterResult{Name: t.Name}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		res.Error = err.Error()
+		return res
+	}
+	fail := func(err error) ClusterResult {
+		res.Error = err.Error()
+		_ = os.WriteFile(filepath.Join(dir, collectionErrorsFile), []byte(res.Error+"\n"), 0o600)
+		return res
+	}
+	if t.Err != nil {
+		return fail(t.Err)
+	}
+	c := &clusterCollector{dir: dir, opts: o, res: &res}
+	var err error
+	if c.dyn, err = dynamic.NewForConfig(t.Config); err != nil {
+		return fail(err)
+	}
+	if c.kube, err = kubernetes.NewForConfig(t.Config); err != nil {
+		return fail(err)
+	}
+	c.disc = c.kube.Discovery()
+	// One cheap request first: a cluster that is down fails here, once, with a clear reason.
+	if _, err := c.disc.ServerVersion(); err != nil {
+		return fail(fmt.Errorf("cluster %s cannot be read: %w", t.Name, err))
+	}
+	resources, namespaces := spokeResources, spokeNamespaces
+	if t.Hub {
+		resources, namespaces = hubResources, hubNamespaces
+		c.collectCRDs(ctx)
+	}
+	for _, gvr := range resources {
+		c.collectList(ctx, gvr, "")
+	}
+	c.collectWarnings(ctx)
+	for _, ns := range append(append([]string{}, namespaces...), o.Namespaces...) {
+		c.collectNamespace(ctx, ns)
+	}
+	if len(res.Skipped) > 0 {
+		sort.Strings(res.Skipped)
+		_ = os.WriteFile(filepath.Join(dir, collectionErrorsFile), []byte(strings.Join(res.Skipped, "\n")+"\n"), 0o600)
+	}
+	return res
+}
+
+func (c *clusterCollector) skip(what string, err error) {
+	reason := err.Error()
+	switch {
+	case apierrors.IsForbidden(err):
+		reason = "forbidden by the role the server holds on this cluster"
+	case apierrors.IsNotFound(err):
+		return // the API or namespace does not exist here: nothing to collect, nothing to report
+	}
+	c.res.Skipped = append(c.res.Skipped, what+": "+reason)
+}
+
+// collectList writes every object of a resource (in ns, or everywhere).
+func (c *clusterCollector) collectList(ctx context.Context, gvr schema.GroupVersionResource, ns string) {
+	list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		c.skip(gvr.Resource+inNamespace(ns), err)
+		return
+	}
+	for i := range list.Items {
+		c.writeObject(gvr, &list.Items[i])
+	}
+}
+
+func inNamespace(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return " in " + ns
+}
+
+// collectCRDs keeps the CRDs of the OCM API groups, so that tables read offline have their columns.
+func (c *clusterCollector) collectCRDs(ctx context.Context) {
+	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		c.skip("customresourcedefinitions", err)
+		return
+	}
+	for i := range list.Items {
+		if strings.HasSuffix(list.Items[i].GetName(), "open-cluster-management.io") {
+			c.writeObject(gvr, &list.Items[i])
+		}
+	}
+}
+
+// collectWarnings keeps every Warning event of the cluster, whatever its namespace.
+func (c *clusterCollector) collectWarnings(ctx context.Context) {
+	gvr := schema.GroupVersionResource{Version: "v1", Resource: "events"}
+	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
+	if err != nil {
+		c.skip("warning events", err)
+		return
+	}
+	for i := range list.Items {
+		c.writeObject(gvr, &list.Items[i])
+	}
+}
+
+// collectNamespace writes every listable object of a namespace, and its pods' logs.
+func (c *clusterCollector) collectNamespace(ctx context.Context, ns string) {
+	if _, err := c.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		if !apierrors.IsNotFound(err) {
+			c.skip("namespace "+ns, err)
+		}
+		return
+	}
+	lists, err := c.disc.ServerPreferredNamespacedResources()
+	if err != nil && len(lists) == 0 {
+		c.skip("discovery", err)
+		return
+	}
+	for _, l := range lists {
+		gv, err := schema.ParseGroupVersion(l.GroupVersion)
+		if err != nil {
+			continue
+		}
+		for _, r := range l.APIResources {
+			if strings.Contains(r.Name, "/") || !hasVerb(r.Verbs, "list") {
+				continue
+			}
+			c.collectList(ctx, gv.WithResource(r.Name), ns)
+		}
+	}
+	pods, err := c.kube.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return // already reported by collectList
+	}
+	for i := range pods.Items {
+		c.collectLogs(ctx, &pods.Items[i])
+	}
+}
+
+func hasVerb(verbs []string, v string) bool {
+	for _, x := range verbs {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *clusterCollector) collectLogs(ctx context.Context, pod *corev1.Pod) {
+	var containers []string
+	for _, ct := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		containers = append(containers, ct.Name)
+	}
+	for _, ct := range containers {
+		for _, previous := range []bool{false, true} {
+			file := "current.log"
+			if previous {
+				file = "previous.log"
+			}
+			opts := &corev1.PodLogOptions{Container: ct, Previous: previous, Timestamps: true, LimitBytes: &c.opts.LogBytes}
+			stream, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
+			if err != nil {
+				if !previous && !apierrors.IsBadRequest(err) {
+					c.skip(fmt.Sprintf("logs of %s/%s/%s", pod.Namespace, pod.Name, ct), err)
+				}
+				continue
+			}
+			path := filepath.Join(c.dir, "namespaces", pod.Namespace, "pods", pod.Name, ct, ct, "logs", file)
+			if err := writeStream(path, stream, c.opts.LogBytes); err == nil {
+				c.res.Logs++
+			}
+			stream.Close()
+		}
+	}
+}
+
+func writeStream(path string, r io.Reader, limit int64) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(f, io.LimitReader(r, limit))
+	return err
+}
+
+// writeObject stores one object at its inspect path, with Secret values replaced by their length.
+func (c *clusterCollector) writeObject(gvr schema.GroupVersionResource, o *unstructured.Unstructured) {
+	if gvr.Resource == "secrets" {
+		if o.GetLabels()[msaSecretLabel] == "true" {
+			c.res.Skipped = append(c.res.Skipped, fmt.Sprintf("secret %s/%s: a ManagedServiceAccount token, never copied", o.GetNamespace(), o.GetName()))
+			return
+		}
+		elideSecret(o)
+	}
+	o.SetManagedFields(nil)
+	group := gvr.Group
+	if group == "" {
+		group = "core"
+	}
+	var path string
+	if ns := o.GetNamespace(); ns != "" {
+		path = filepath.Join(c.dir, "namespaces", ns, group, gvr.Resource, o.GetName()+".yaml")
+	} else {
+		path = filepath.Join(c.dir, "cluster-scoped-resources", group, gvr.Resource, o.GetName()+".yaml")
+	}
+	data, err := yaml.Marshal(o.Object)
+	if err != nil {
+		return
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return
+	}
+	if err := os.WriteFile(path, data, 0o600); err == nil {
+		c.res.Objects++
+	}
+}
+
+// msaSecretLabel marks ManagedServiceAccount token Secrets on the hub.
+const msaSecretLabel = "authentication.open-cluster-management.io/is-managed-serviceaccount"
+
+// elideSecret replaces each value with its length, the way `oc adm inspect` does, and blanks the
+// annotations that can hold the values.
+func elideSecret(o *unstructured.Unstructured) {
+	for _, key := range []string{"data", "stringData"} {
+		m, ok, _ := unstructured.NestedMap(o.Object, key)
+		if !ok {
+			continue
+		}
+		for k, v := range m {
+			s, _ := v.(string)
+			n := len(s)
+			if key == "data" {
+				n = decodedLen(s)
+			}
+			m[k] = fmt.Sprintf("%d bytes long", n)
+		}
+		_ = unstructured.SetNestedMap(o.Object, m, key)
+	}
+	ann := o.GetAnnotations()
+	for _, k := range []string{"kubectl.kubernetes.io/last-applied-configuration", "openshift.io/token-secret.value"} {
+		if _, ok := ann[k]; ok {
+			ann[k] = ""
+		}
+	}
+	if ann != nil {
+		o.SetAnnotations(ann)
+	}
+}

@@ -1,0 +1,60 @@
+package mustgather
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"k8s.io/client-go/rest"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+)
+
+// Configs gives REST configs for targets (auth.Provider in live mode).
+type Configs interface {
+	RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, error)
+}
+
+// FleetOptions say which clusters of the fleet to collect.
+type FleetOptions struct {
+	Source  ocm.Source
+	Configs Configs
+	// Clusters selects spokes like the kubectl tool's cluster argument: names, "*", "selector:...",
+	// "clusterset:..."; empty means every available cluster. The hub is always collected.
+	Clusters string
+	// Timeout bounds getting credentials for each spoke.
+	Timeout time.Duration
+	CollectOptions
+}
+
+// CollectFleet resolves the targets and collects them. A spoke that cannot be reached is recorded in
+// the archive and the summary, and the collection goes on.
+func CollectFleet(ctx context.Context, o FleetOptions) (*Summary, error) {
+	sel := o.Clusters
+	if sel == "" {
+		sel = "*"
+	}
+	selection, err := ocm.ResolveMany(ctx, o.Source, sel)
+	if err != nil {
+		return nil, err
+	}
+	hubCfg, err := o.Configs.RESTConfig(ctx, ocm.Target{Name: ocm.HubName, Hub: true})
+	if err != nil {
+		return nil, err
+	}
+	targets := []Target{{Name: HubName, Hub: true, Config: hubCfg}}
+	for _, t := range selection.Targets {
+		if t.Hub {
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		cfg, err := o.Configs.RESTConfig(cctx, t)
+		cancel()
+		targets = append(targets, Target{Name: t.Name, Config: cfg, Err: err})
+	}
+	for name, why := range selection.Skipped {
+		targets = append(targets, Target{Name: name, Err: fmt.Errorf("not collected: %s", why)})
+	}
+	o.CollectOptions.Targets = targets
+	return Collect(ctx, o.CollectOptions)
+}

@@ -1,0 +1,298 @@
+package mustgather
+
+import (
+	"bytes"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	kruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"sigs.k8s.io/yaml"
+)
+
+// Resource is one kind of object found for a cluster.
+type Resource struct {
+	GVR        schema.GroupVersionResource
+	Kind       string
+	Namespaced bool
+	Objects    []*unstructured.Unstructured // sorted by namespace, then name
+}
+
+// Cluster is everything an archive holds about one cluster.
+type Cluster struct {
+	Name string
+	Dirs []string // cluster roots merged into this cluster
+	// Resources by group and plural ("core" is "").
+	Resources map[schema.GroupResource]*Resource
+	// Logs by namespace/pod/container.
+	Logs map[string]*ContainerLogs
+}
+
+// ContainerLogs are the log files of one container.
+type ContainerLogs struct {
+	Current, Previous string // file paths, empty when absent
+}
+
+func logKey(ns, pod, container string) string { return ns + "/" + pod + "/" + container }
+
+// Log returns a container's log files.
+func (c *Cluster) Log(ns, pod, container string) (*ContainerLogs, bool) {
+	l, ok := c.Logs[logKey(ns, pod, container)]
+	return l, ok
+}
+
+// Get returns one object, or nil.
+func (c *Cluster) Get(gr schema.GroupResource, ns, name string) *unstructured.Unstructured {
+	r := c.Resources[gr]
+	if r == nil {
+		return nil
+	}
+	i := sort.Search(len(r.Objects), func(i int) bool {
+		o := r.Objects[i]
+		return o.GetNamespace() > ns || (o.GetNamespace() == ns && o.GetName() >= name)
+	})
+	if i < len(r.Objects) && r.Objects[i].GetNamespace() == ns && r.Objects[i].GetName() == name {
+		return r.Objects[i]
+	}
+	return nil
+}
+
+// fileRef is an object file waiting to be parsed, with what its path says.
+type fileRef struct {
+	path       string
+	group      string // "" for core
+	resource   string
+	namespaced bool
+}
+
+// scanner walks one cluster root and collects object files and log files.
+type scanner struct {
+	lim   Limits
+	files int
+	bytes int64
+	refs  []fileRef
+	logs  map[string]*ContainerLogs
+}
+
+// scanRoot classifies every file below a cluster root by its path.
+func (s *scanner) scanRoot(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.Type()&fs.ModeSymlink != 0 {
+			return checkDirLink(root, p)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		if !d.Type().IsRegular() {
+			return &HostileArchiveError{Entry: p, Reason: "is a device, FIFO or other special file"}
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		s.files++
+		s.bytes += info.Size()
+		if s.files > s.lim.MaxFiles {
+			return &HostileArchiveError{Reason: fmt.Sprintf("holds more than %d files (raise --must-gather-max-files to accept it)", s.lim.MaxFiles)}
+		}
+		if s.bytes > s.lim.MaxBytes {
+			return &HostileArchiveError{Reason: fmt.Sprintf("holds more than %d bytes (raise --must-gather-max-bytes to accept it)", s.lim.MaxBytes)}
+		}
+		rel, _ := filepath.Rel(root, p)
+		s.classify(p, strings.Split(filepath.ToSlash(rel), "/"))
+		return nil
+	})
+}
+
+// checkDirLink refuses links in a folder given as is when they point outside it; links inside are skipped.
+func checkDirLink(root, p string) error {
+	target, err := filepath.EvalSymlinks(p)
+	if err != nil || !within(root, target) {
+		dest, _ := os.Readlink(p)
+		return &HostileArchiveError{Entry: p, Reason: fmt.Sprintf("is a link to %q, outside the must-gather folder", dest)}
+	}
+	return nil
+}
+
+func isObjectFile(name string) bool {
+	return strings.HasSuffix(name, ".yaml") || strings.HasSuffix(name, ".yml") || strings.HasSuffix(name, ".json")
+}
+
+func trimExt(name string) string {
+	return strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(name, ".yaml"), ".yml"), ".json")
+}
+
+func groupDir(g string) string {
+	if g == "core" {
+		return ""
+	}
+	return g
+}
+
+func (s *scanner) classify(p string, parts []string) {
+	n := len(parts)
+	switch {
+	case parts[0] == "cluster-scoped-resources" && n == 3 && isObjectFile(parts[2]):
+		s.refs = append(s.refs, fileRef{p, groupDir(parts[1]), trimExt(parts[2]), false})
+	case parts[0] == "cluster-scoped-resources" && n == 4 && isObjectFile(parts[3]):
+		s.refs = append(s.refs, fileRef{p, groupDir(parts[1]), parts[2], false})
+	case parts[0] != "namespaces" || n < 3:
+	case n == 3 && isObjectFile(parts[2]) && trimExt(parts[2]) == parts[1]:
+		s.refs = append(s.refs, fileRef{p, "", "namespaces", false})
+	case parts[2] == "pods" && n == 5 && isObjectFile(parts[4]) && trimExt(parts[4]) == parts[3]:
+		s.refs = append(s.refs, fileRef{p, "", "pods", true})
+	case parts[2] == "pods" && n >= 6 && strings.HasSuffix(parts[n-1], ".log"):
+		s.addLog(parts[1], parts[3], parts[4], p, parts[n-1])
+	case parts[2] == "pods":
+	case n == 4 && isObjectFile(parts[3]):
+		s.refs = append(s.refs, fileRef{p, groupDir(parts[2]), trimExt(parts[3]), true})
+	case n == 5 && isObjectFile(parts[4]):
+		s.refs = append(s.refs, fileRef{p, groupDir(parts[2]), parts[3], true})
+	}
+}
+
+// addLog records namespaces/<ns>/pods/<pod>/<container>/<container>/logs/current.log (inspect) and
+// namespaces/<ns>/pods/<pod>/<container>/current.log (kubectl-gather).
+func (s *scanner) addLog(ns, pod, container, p, file string) {
+	k := logKey(ns, pod, container)
+	l := s.logs[k]
+	if l == nil {
+		l = &ContainerLogs{}
+		s.logs[k] = l
+	}
+	switch file {
+	case "current.log":
+		l.Current = p
+	case "previous.log", "previous.insecure.log":
+		l.Previous = p
+	}
+}
+
+// parseAll reads every object file with a worker per CPU.
+func parseAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
+	type parsed struct {
+		ref  fileRef
+		objs []*unstructured.Unstructured
+		err  error
+	}
+	jobs := make(chan fileRef)
+	results := make(chan parsed)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ref := range jobs {
+				objs, err := parseFile(ref.path)
+				results <- parsed{ref, objs, err}
+			}
+		}()
+	}
+	go func() {
+		for _, r := range refs {
+			jobs <- r
+		}
+		close(jobs)
+		wg.Wait()
+		close(results)
+	}()
+	out := map[schema.GroupResource]*Resource{}
+	var firstErr error
+	for p := range results {
+		if p.err != nil {
+			if firstErr == nil {
+				firstErr = p.err
+			}
+			continue
+		}
+		for _, o := range p.objs {
+			gr := schema.GroupResource{Group: p.ref.group, Resource: p.ref.resource}
+			r := out[gr]
+			if r == nil {
+				gv, _ := schema.ParseGroupVersion(o.GetAPIVersion())
+				r = &Resource{GVR: gr.WithVersion(gv.Version), Kind: o.GetKind(), Namespaced: p.ref.namespaced}
+				out[gr] = r
+			}
+			r.Objects = append(r.Objects, o)
+		}
+	}
+	for _, r := range out {
+		sortObjects(r.Objects)
+		r.Objects = dedupe(r.Objects)
+	}
+	return out, firstErr
+}
+
+// parseFile reads one YAML or JSON file: an object, or a List of objects.
+func parseFile(path string) ([]*unstructured.Unstructured, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, nil
+	}
+	var m map[string]any
+	if err := yaml.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	u := &unstructured.Unstructured{Object: m}
+	if !u.IsList() {
+		if u.GetKind() == "" || u.GetName() == "" {
+			return nil, nil // not a Kubernetes object: skip
+		}
+		return []*unstructured.Unstructured{u}, nil
+	}
+	var out []*unstructured.Unstructured
+	err = u.EachListItem(func(o kruntime.Object) error {
+		if item, ok := o.(*unstructured.Unstructured); ok && item.GetName() != "" {
+			if item.GetKind() == "" {
+				item.SetKind(strings.TrimSuffix(u.GetKind(), "List"))
+			}
+			if item.GetAPIVersion() == "" {
+				item.SetAPIVersion(u.GetAPIVersion())
+			}
+			out = append(out, item)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func sortObjects(objs []*unstructured.Unstructured) {
+	sort.SliceStable(objs, func(i, j int) bool {
+		if objs[i].GetNamespace() != objs[j].GetNamespace() {
+			return objs[i].GetNamespace() < objs[j].GetNamespace()
+		}
+		return objs[i].GetName() < objs[j].GetName()
+	})
+}
+
+// dedupe keeps one object per namespace/name: an archive may hold both the list file and the object file.
+func dedupe(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+	out := objs[:0]
+	for i, o := range objs {
+		if i > 0 && o.GetNamespace() == objs[i-1].GetNamespace() && o.GetName() == objs[i-1].GetName() {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
+
+// collectionErrorsFile records, in a cluster's folder, what the collector could not gather.
+const collectionErrorsFile = "collection-errors.txt"
+
+func nestedString(obj map[string]any, fields ...string) (string, bool, error) {
+	return unstructured.NestedString(obj, fields...)
+}

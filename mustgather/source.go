@@ -1,0 +1,112 @@
+package mustgather
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/rest"
+	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
+	clusterv1 "open-cluster-management.io/api/cluster/v1"
+	clusterv1beta2 "open-cluster-management.io/api/cluster/v1beta2"
+	workv1 "open-cluster-management.io/api/work/v1"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+)
+
+// Group resources of the OCM objects the hub view is built from.
+var (
+	grManagedClusters = schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}
+	grClusterSets     = schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "managedclustersets"}
+	grAddOns          = schema.GroupResource{Group: "addon.open-cluster-management.io", Resource: "managedclusteraddons"}
+	grWorks           = schema.GroupResource{Group: "work.open-cluster-management.io", Resource: "manifestworks"}
+	grLeases          = schema.GroupResource{Group: "coordination.k8s.io", Resource: "leases"}
+)
+
+// Source builds the hub view (ManagedClusters, add-ons, clustersets, leases, ManifestWorks) from the
+// archive's hub folder, for the same tools that read a live hub.
+func (a *Archive) Source() (*ocm.StaticSource, error) {
+	s := &ocm.StaticSource{
+		Name:            "the must-gather " + a.Path,
+		AddOnsByCluster: map[string][]*addonv1alpha1.ManagedClusterAddOn{},
+		LeaseByCluster:  map[string]*coordinationv1.Lease{},
+		WorksByCluster:  map[string][]*workv1.ManifestWork{},
+	}
+	hub := a.Clusters[HubName]
+	if hub != nil {
+		if err := convertAll(hub, grManagedClusters, func(mc *clusterv1.ManagedCluster) { s.Clusters = append(s.Clusters, mc) }); err != nil {
+			return nil, err
+		}
+		if err := convertAll(hub, grClusterSets, func(cs *clusterv1beta2.ManagedClusterSet) { s.Sets = append(s.Sets, cs) }); err != nil {
+			return nil, err
+		}
+		if err := convertAll(hub, grAddOns, func(ad *addonv1alpha1.ManagedClusterAddOn) {
+			s.AddOnsByCluster[ad.Namespace] = append(s.AddOnsByCluster[ad.Namespace], ad)
+		}); err != nil {
+			return nil, err
+		}
+		if err := convertAll(hub, grWorks, func(w *workv1.ManifestWork) { s.WorksByCluster[w.Namespace] = append(s.WorksByCluster[w.Namespace], w) }); err != nil {
+			return nil, err
+		}
+		if err := convertAll(hub, grLeases, func(l *coordinationv1.Lease) {
+			if l.Name == ocm.ClusterLeaseName {
+				s.LeaseByCluster[l.Namespace] = l
+			}
+		}); err != nil {
+			return nil, err
+		}
+	}
+	known := map[string]bool{}
+	for _, mc := range s.Clusters {
+		known[mc.Name] = true
+	}
+	for _, name := range a.Names() {
+		if name != HubName && !known[name] {
+			s.Unregistered = append(s.Unregistered, name)
+		}
+	}
+	return s, nil
+}
+
+// convertAll decodes every object of a resource into its Go type; other versions' extra fields are
+// dropped, which is what reading them as this version means.
+func convertAll[T any](c *Cluster, gr schema.GroupResource, add func(*T)) error {
+	r := c.Resources[gr]
+	if r == nil {
+		return nil
+	}
+	for _, o := range r.Objects {
+		t := new(T)
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, t); err != nil {
+			return fmt.Errorf("reading %s %s/%s from the must-gather: %w", gr, o.GetNamespace(), o.GetName(), err)
+		}
+		add(t)
+	}
+	return nil
+}
+
+// Connector gives tools a REST config per cluster that reads the archive.
+type Connector struct{ Archive *Archive }
+
+// RESTConfig points a client at the archive's copy of the cluster.
+func (c Connector) RESTConfig(_ context.Context, t ocm.Target) (*rest.Config, error) {
+	name := t.Name
+	if t.Hub {
+		name = HubName
+	}
+	if c.Archive.Clusters[name] == nil {
+		return nil, fmt.Errorf("the must-gather holds no data for cluster %s (it holds: %s)", name, strings.Join(c.Archive.Names(), ", "))
+	}
+	return &rest.Config{Host: Host(name), Transport: c.Archive.RoundTripper()}, nil
+}
+
+// Provisioned is always true: an archive needs no credentials.
+func (Connector) Provisioned(string) bool { return true }
+
+// CredentialState says there are none to report.
+func (Connector) CredentialState(context.Context, string) []string {
+	return []string{"none: answering from a must-gather archive"}
+}

@@ -1,0 +1,99 @@
+package tools
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
+)
+
+type mustGatherArgs struct {
+	Clusters   string `json:"clusters,omitempty" jsonschema:"Spokes to collect besides the hub: names (comma-separated), * for every available cluster (the default), selector:<label selector> or clusterset:<name>"`
+	Namespaces string `json:"namespaces,omitempty" jsonschema:"Optional comma-separated namespaces to collect in full on every cluster, besides the OCM ones"`
+}
+
+func mustGatherTool(d Deps) server.ServerTool {
+	tool := mcp.NewTool("must_gather",
+		mcp.WithTitleAnnotation("Collect a must-gather"),
+		mcp.WithDescription("Collect a must-gather archive from the hub and the chosen spokes, in the layout `oc adm must-gather` "+
+			"uses: OCM objects on the hub (clusters, clustersets, placements, add-ons, ManifestWorks, ManagedServiceAccounts, "+
+			"leases), the OCM namespaces in full with pod logs, and on spokes the nodes, namespaces and agent namespaces. Secret "+
+			"values are replaced by their length; ManagedServiceAccount tokens are never copied. Writes one .tar.gz on the "+
+			"server's disk and returns a summary; a spoke that is down is recorded, not fatal. Serve the archive later with "+
+			"--must-gather to analyse it offline."),
+		mcp.WithInputSchema[mustGatherArgs](),
+		mcp.WithReadOnlyHintAnnotation(false),
+		mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(false),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	handler := mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args mustGatherArgs) (*mcp.CallToolResult, error) {
+		began := time.Now()
+		sum, err := mustgather.CollectFleet(ctx, mustgather.FleetOptions{
+			Source: d.Source, Configs: d.Clusters, Clusters: args.Clusters, Timeout: defaultCallTimeout,
+			CollectOptions: mustgather.CollectOptions{
+				Namespaces: splitList(args.Namespaces), OutDir: d.MustGatherDir, Progress: progressReporter(ctx, req),
+			},
+		})
+		d.Log.Named("audit").Info("tool call", zap.String("tool", "must_gather"), zap.String("clusters", args.Clusters),
+			zap.Duration("duration", time.Since(began)), zap.Bool("ok", err == nil))
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		return mcp.NewToolResultText(SummaryText(sum)), nil
+	})
+	return server.ServerTool{Tool: tool, Handler: handler}
+}
+
+// SummaryText renders a collection summary (the tool's answer and the CLI's output).
+func SummaryText(s *mustgather.Summary) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Wrote %s (%s) in %s.\n\n", s.Path, humanBytes(s.Bytes), s.Duration.Round(time.Millisecond))
+	failed := 0
+	for _, c := range s.Clusters {
+		if c.Error != "" {
+			failed++
+			fmt.Fprintf(&b, "%s: NOT collected: %s\n", c.Name, oneLine(c.Error))
+			continue
+		}
+		fmt.Fprintf(&b, "%s: %d objects, %d log files\n", c.Name, c.Objects, c.Logs)
+		for _, sk := range c.Skipped {
+			fmt.Fprintf(&b, "  skipped %s\n", sk)
+		}
+	}
+	fmt.Fprintf(&b, "\n%d of %d cluster(s) collected. Analyse it offline: multicluster-mcp-server serve --must-gather %s\n", len(s.Clusters)-failed, len(s.Clusters), s.Path)
+	return b.String()
+}
+
+// progressReporter sends MCP progress notifications when the client asked for them.
+func progressReporter(ctx context.Context, req mcp.CallToolRequest) func(done, total int, msg string) {
+	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
+		return nil
+	}
+	token := req.Params.Meta.ProgressToken
+	srv := server.ServerFromContext(ctx)
+	return func(done, total int, msg string) {
+		if srv == nil {
+			return
+		}
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
+			"progressToken": token, "progress": done, "total": total, "message": msg,
+		})
+	}
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
