@@ -178,7 +178,7 @@ func matchFields(o map[string]any, sel fields.Selector) bool {
 // write answers with a table when the client asks for one (kubectl get), else with objects.
 func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.GroupResource, items []*unstructured.Unstructured, isList bool) {
 	if strings.Contains(req.Header.Get("Accept"), "as=Table") {
-		w.json(c.table(gr, items, time.Now()))
+		w.json(c.table(gr, items, a.ReferenceTime()))
 		return
 	}
 	if gr == (schema.GroupResource{Resource: "secrets"}) {

@@ -205,6 +205,9 @@ func collectCluster(ctx context.Context, t Target, dir string, o CollectOptions)
 	for _, gvr := range resources {
 		c.collectList(ctx, gvr, "")
 	}
+	if t.Hub {
+		c.collectClusterLeases(ctx)
+	}
 	c.collectWarnings(ctx)
 	for _, ns := range append(append([]string{}, namespaces...), o.Namespaces...) {
 		c.collectNamespace(ctx, ns)
@@ -244,6 +247,19 @@ func inNamespace(ns string) string {
 		return ""
 	}
 	return " in " + ns
+}
+
+// collectClusterLeases keeps the registration lease of every cluster (in the cluster namespaces).
+func (c *clusterCollector) collectClusterLeases(ctx context.Context) {
+	gvr := schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
+	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=managed-cluster-lease"})
+	if err != nil {
+		c.skip("cluster leases", err)
+		return
+	}
+	for i := range list.Items {
+		c.writeObject(gvr, &list.Items[i])
+	}
 }
 
 // collectCRDs keeps the CRDs of the OCM API groups, so that tables read offline have their columns.
