@@ -207,7 +207,9 @@ func isClusterRoot(p string) bool {
 			return true
 		}
 	}
-	return false
+	// A cluster the collector could not read at all leaves only its error.
+	st, err := os.Lstat(filepath.Join(p, collectionErrorsFile))
+	return err == nil && st.Mode().IsRegular()
 }
 
 // clusterIdentity says which cluster a root belongs to, and its name when the layout tells it.

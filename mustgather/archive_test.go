@@ -11,8 +11,8 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
@@ -138,4 +138,29 @@ func groupNames(l *metav1.APIGroupList) string {
 		n = append(n, g.Name)
 	}
 	return strings.Join(n, ",")
+}
+
+// TestSampleArchive opens the archive the collector wrote from the test fleet (checked in; regenerate it
+// with UPDATE_SAMPLE=1 on the end-to-end test TestOfflineAnswersMatchLive). The README's offline quick
+// start serves it.
+func TestSampleArchive(t *testing.T) {
+	a := openFixture(t, "sample-fleet.tar.gz")
+	if got := a.Names(); !reflect.DeepEqual(got, []string{"hub", "spoke1", "spoke2"}) {
+		t.Fatalf("clusters %v", got)
+	}
+	src, err := a.Source()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mcs, _ := src.ManagedClusters(context.Background(), labels.Everything())
+	if len(mcs) != 3 {
+		t.Errorf("ManagedClusters: %d", len(mcs))
+	}
+	if a.CollectedAt.IsZero() {
+		t.Error("no collection time")
+	}
+	nodes, err := clientFor(t, a, "spoke1").CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
+	if err != nil || len(nodes.Items) != 1 {
+		t.Errorf("spoke1 nodes: %v", err)
+	}
 }

@@ -105,8 +105,16 @@ func mustGatherSummary(ctx context.Context, d Deps, only string) (string, error)
 	if len(a.Errors) > 0 {
 		b.WriteString("\nNot collected (recorded by the collector):\n")
 		for _, name := range a.Names() {
-			if e := a.Errors[name]; e != "" {
-				fmt.Fprintf(&b, "  %s: %s\n", name, oneLine(e))
+			lines := strings.Split(strings.TrimSpace(a.Errors[name]), "\n")
+			if lines[0] == "" {
+				continue
+			}
+			for i, l := range lines {
+				if i == 5 {
+					fmt.Fprintf(&b, "  %s: ... and %d more\n", name, len(lines)-5)
+					break
+				}
+				fmt.Fprintf(&b, "  %s: %s\n", name, oneLine(l))
 			}
 		}
 	}

@@ -36,7 +36,7 @@ func (f *Fleet) clusterPermissionController(ctx context.Context) {
 				continue // CRD absent (some tests remove it) or hub busy
 			}
 			for i := range list.Items {
-				if err := f.reconcileClusterPermission(ctx, &list.Items[i]); err != nil {
+				if err := f.reconcileClusterPermission(ctx, &list.Items[i]); err != nil && ctx.Err() == nil {
 					f.logf("clusterpermission %s/%s: %v", list.Items[i].GetNamespace(), list.Items[i].GetName(), err)
 				}
 			}
