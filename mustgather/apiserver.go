@@ -114,7 +114,11 @@ func (a *Archive) serveResource(w *response, req *http.Request, c *Cluster, grou
 	case len(p) == 1:
 		a.list(w, req, c, gr, ns)
 	case len(p) == 2:
-		obj := c.Get(gr, ns, p[1])
+		obj, err := c.Get(gr, ns, p[1])
+		if err != nil {
+			w.status(apierrors.NewInternalError(err))
+			return
+		}
 		if obj == nil {
 			w.status(apierrors.NewNotFound(gr, p[1]))
 			return
@@ -142,11 +146,16 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 	var items []*unstructured.Unstructured
 	if r := c.Resources[gr]; r != nil {
 		for _, o := range r.Objects {
-			if ns != "" && o.GetNamespace() != ns {
+			if (ns != "" && o.Namespace != ns) || !lsel.Matches(labels.Set(o.Labels)) {
 				continue
 			}
-			if lsel.Matches(labels.Set(o.GetLabels())) && matchFields(o.Object, fsel) {
-				items = append(items, o)
+			u, err := c.Load(o)
+			if err != nil {
+				w.status(apierrors.NewInternalError(err))
+				return
+			}
+			if matchFields(u.Object, fsel) {
+				items = append(items, u)
 			}
 		}
 	} else if !c.knows(gr) {
@@ -215,7 +224,7 @@ func (c *Cluster) printerFor(gr schema.GroupResource) printer {
 	if p, ok := builtinPrinters[gr]; ok {
 		return p
 	}
-	crd := c.Get(schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}, "", gr.Resource+"."+gr.Group)
+	crd, _ := c.Get(grCRDs, "", gr.Resource+"."+gr.Group)
 	if crd != nil {
 		return crdPrinter(crd, c.resource(gr).GVR.Version)
 	}
@@ -226,7 +235,7 @@ func (a *Archive) podLog(w *response, req *http.Request, c *Cluster, ns, pod str
 	q := req.URL.Query()
 	container := q.Get("container")
 	if container == "" {
-		obj := c.Get(schema.GroupResource{Resource: "pods"}, ns, pod)
+		obj, _ := c.Get(schema.GroupResource{Resource: "pods"}, ns, pod)
 		if obj == nil {
 			w.status(apierrors.NewNotFound(schema.GroupResource{Resource: "pods"}, pod))
 			return
@@ -439,13 +448,15 @@ func (c *Cluster) shortNames(r *Resource) []string {
 			return b.short
 		}
 	}
-	crd := c.Get(schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}, "", r.GVR.Resource+"."+r.GVR.Group)
+	crd, _ := c.Get(grCRDs, "", r.GVR.Resource+"."+r.GVR.Group)
 	if crd != nil {
 		s, _, _ := unstructured.NestedStringSlice(crd.Object, "spec", "names", "shortNames")
 		return s
 	}
 	return knownShortNames[r.GVR.GroupResource()]
 }
+
+var grCRDs = schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}
 
 // knownShortNames cover OCM kinds when the archive lacks their CRDs.
 var knownShortNames = map[schema.GroupResource][]string{

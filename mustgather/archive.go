@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/lru"
 )
 
 // Archive is an opened must-gather: one Cluster per cluster it holds.
@@ -77,11 +78,10 @@ func (a *Archive) ReferenceTime() time.Time {
 	}
 	var newest time.Time
 	for _, c := range a.Clusters {
-		if r := c.Resources[grLeases]; r != nil {
-			for _, o := range r.Objects {
-				if t, err := time.Parse(time.RFC3339Nano, str(o.Object, "spec", "renewTime")); err == nil && t.After(newest) {
-					newest = t
-				}
+		leases, _ := c.All(grLeases)
+		for _, o := range leases {
+			if t, err := time.Parse(time.RFC3339Nano, str(o.Object, "spec", "renewTime")); err == nil && t.After(newest) {
+				newest = t
 			}
 		}
 	}
@@ -135,11 +135,11 @@ func (a *Archive) index(root string, lim Limits) error {
 				return err
 			}
 		}
-		res, err := parseAll(s.refs)
+		res, err := indexAll(s.refs)
 		if err != nil {
 			return err
 		}
-		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs}
+		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs, cache: lru.New(parsedCacheSize)}
 		if c.Name == "" {
 			c.Name = deriveName(c, g.roots[0])
 		}
@@ -248,14 +248,11 @@ func deriveName(c *Cluster, dir string) string {
 	if r := c.Resources[schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}]; r != nil && len(r.Objects) > 0 {
 		return HubName
 	}
-	if r := c.Resources[schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "clusterclaims"}]; r != nil {
-		for _, want := range []string{"name", "id.k8s.io"} {
-			for _, o := range r.Objects {
-				if o.GetName() == want {
-					if v, _, _ := nestedString(o.Object, "spec", "value"); v != "" {
-						return v
-					}
-				}
+	for _, want := range []string{"name", "id.k8s.io"} {
+		claim, _ := c.Get(schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "clusterclaims"}, "", want)
+		if claim != nil {
+			if v, _, _ := nestedString(claim.Object, "spec", "value"); v != "" {
+				return v
 			}
 		}
 	}

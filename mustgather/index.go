@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/utils/lru"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/yaml"
@@ -22,7 +23,17 @@ type Resource struct {
 	GVR        schema.GroupVersionResource
 	Kind       string
 	Namespaced bool
-	Objects    []*unstructured.Unstructured // sorted by namespace, then name
+	Objects    []*Object // sorted by namespace, then name
+}
+
+// Object is an indexed object: what list filtering needs is read when the archive is opened; the
+// object itself is parsed when asked for, and kept in a bounded cache. A large archive opens fast and
+// costs little memory.
+type Object struct {
+	Namespace, Name string
+	Labels          map[string]string
+	file            string
+	index           int // position in a List file, -1 for a file of its own
 }
 
 // Cluster is everything an archive holds about one cluster.
@@ -33,7 +44,12 @@ type Cluster struct {
 	Resources map[schema.GroupResource]*Resource
 	// Logs by namespace/pod/container.
 	Logs map[string]*ContainerLogs
+
+	cache *lru.Cache // file path or path#index -> *unstructured.Unstructured
 }
+
+// parsedCacheSize bounds the parsed objects kept in memory per cluster.
+const parsedCacheSize = 4096
 
 // ContainerLogs are the log files of one container.
 type ContainerLogs struct {
@@ -48,20 +64,69 @@ func (c *Cluster) Log(ns, pod, container string) (*ContainerLogs, bool) {
 	return l, ok
 }
 
-// Get returns one object, or nil.
-func (c *Cluster) Get(gr schema.GroupResource, ns, name string) *unstructured.Unstructured {
+// Find returns the index entry of one object, or nil.
+func (c *Cluster) Find(gr schema.GroupResource, ns, name string) *Object {
 	r := c.Resources[gr]
 	if r == nil {
 		return nil
 	}
 	i := sort.Search(len(r.Objects), func(i int) bool {
 		o := r.Objects[i]
-		return o.GetNamespace() > ns || (o.GetNamespace() == ns && o.GetName() >= name)
+		return o.Namespace > ns || (o.Namespace == ns && o.Name >= name)
 	})
-	if i < len(r.Objects) && r.Objects[i].GetNamespace() == ns && r.Objects[i].GetName() == name {
+	if i < len(r.Objects) && r.Objects[i].Namespace == ns && r.Objects[i].Name == name {
 		return r.Objects[i]
 	}
 	return nil
+}
+
+// Get returns one object, or nil when the archive does not hold it.
+func (c *Cluster) Get(gr schema.GroupResource, ns, name string) (*unstructured.Unstructured, error) {
+	o := c.Find(gr, ns, name)
+	if o == nil {
+		return nil, nil
+	}
+	return c.Load(o)
+}
+
+// Load parses an object (from the cache when it was read recently).
+func (c *Cluster) Load(o *Object) (*unstructured.Unstructured, error) {
+	key := fmt.Sprintf("%s#%d", o.file, o.index)
+	if v, ok := c.cache.Get(key); ok {
+		return v.(*unstructured.Unstructured), nil
+	}
+	objs, err := parseFile(o.file)
+	if err != nil {
+		return nil, err
+	}
+	for i, obj := range objs {
+		idx := i
+		if o.index < 0 {
+			idx = -1
+		}
+		c.cache.Add(fmt.Sprintf("%s#%d", o.file, idx), obj)
+	}
+	if v, ok := c.cache.Get(key); ok {
+		return v.(*unstructured.Unstructured), nil
+	}
+	return nil, fmt.Errorf("%s no longer holds %s/%s", o.file, o.Namespace, o.Name)
+}
+
+// All parses every object of a resource.
+func (c *Cluster) All(gr schema.GroupResource) ([]*unstructured.Unstructured, error) {
+	r := c.Resources[gr]
+	if r == nil {
+		return nil, nil
+	}
+	out := make([]*unstructured.Unstructured, 0, len(r.Objects))
+	for _, o := range r.Objects {
+		u, err := c.Load(o)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	return out, nil
 }
 
 // fileRef is an object file waiting to be parsed, with what its path says.
@@ -178,23 +243,23 @@ func (s *scanner) addLog(ns, pod, container, p, file string) {
 	}
 }
 
-// parseAll reads every object file with a worker per CPU.
-func parseAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
-	type parsed struct {
-		ref  fileRef
-		objs []*unstructured.Unstructured
-		err  error
+// indexAll reads what filtering needs from every object file, with a worker per CPU.
+func indexAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
+	type indexed struct {
+		ref   fileRef
+		metas []meta
+		err   error
 	}
 	jobs := make(chan fileRef)
-	results := make(chan parsed)
+	results := make(chan indexed)
 	var wg sync.WaitGroup
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for ref := range jobs {
-				objs, err := parseFile(ref.path)
-				results <- parsed{ref, objs, err}
+				metas, err := indexFile(ref.path)
+				results <- indexed{ref, metas, err}
 			}
 		}()
 	}
@@ -215,15 +280,15 @@ func parseAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
 			}
 			continue
 		}
-		for _, o := range p.objs {
+		for _, m := range p.metas {
 			gr := schema.GroupResource{Group: p.ref.group, Resource: p.ref.resource}
 			r := out[gr]
 			if r == nil {
-				gv, _ := schema.ParseGroupVersion(o.GetAPIVersion())
-				r = &Resource{GVR: gr.WithVersion(gv.Version), Kind: o.GetKind(), Namespaced: p.ref.namespaced}
+				gv, _ := schema.ParseGroupVersion(m.apiVersion)
+				r = &Resource{GVR: gr.WithVersion(gv.Version), Kind: m.kind, Namespaced: p.ref.namespaced}
 				out[gr] = r
 			}
-			r.Objects = append(r.Objects, o)
+			r.Objects = append(r.Objects, &Object{Namespace: m.namespace, Name: m.name, Labels: m.labels, file: p.ref.path, index: m.index})
 		}
 	}
 	for _, r := range out {
@@ -239,6 +304,10 @@ func parseFile(path string) ([]*unstructured.Unstructured, error) {
 	if err != nil {
 		return nil, err
 	}
+	return parseBytes(path, data)
+}
+
+func parseBytes(path string, data []byte) ([]*unstructured.Unstructured, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
@@ -254,7 +323,7 @@ func parseFile(path string) ([]*unstructured.Unstructured, error) {
 		return []*unstructured.Unstructured{u}, nil
 	}
 	var out []*unstructured.Unstructured
-	err = u.EachListItem(func(o kruntime.Object) error {
+	err := u.EachListItem(func(o kruntime.Object) error {
 		if item, ok := o.(*unstructured.Unstructured); ok && item.GetName() != "" {
 			if item.GetKind() == "" {
 				item.SetKind(strings.TrimSuffix(u.GetKind(), "List"))
@@ -269,20 +338,20 @@ func parseFile(path string) ([]*unstructured.Unstructured, error) {
 	return out, err
 }
 
-func sortObjects(objs []*unstructured.Unstructured) {
+func sortObjects(objs []*Object) {
 	sort.SliceStable(objs, func(i, j int) bool {
-		if objs[i].GetNamespace() != objs[j].GetNamespace() {
-			return objs[i].GetNamespace() < objs[j].GetNamespace()
+		if objs[i].Namespace != objs[j].Namespace {
+			return objs[i].Namespace < objs[j].Namespace
 		}
-		return objs[i].GetName() < objs[j].GetName()
+		return objs[i].Name < objs[j].Name
 	})
 }
 
 // dedupe keeps one object per namespace/name: an archive may hold both the list file and the object file.
-func dedupe(objs []*unstructured.Unstructured) []*unstructured.Unstructured {
+func dedupe(objs []*Object) []*Object {
 	out := objs[:0]
 	for i, o := range objs {
-		if i > 0 && o.GetNamespace() == objs[i-1].GetNamespace() && o.GetName() == objs[i-1].GetName() {
+		if i > 0 && o.Namespace == objs[i-1].Namespace && o.Name == objs[i-1].Name {
 			continue
 		}
 		out = append(out, o)

@@ -74,11 +74,11 @@ func (a *Archive) Source() (*ocm.StaticSource, error) {
 // convertAll decodes every object of a resource into its Go type; other versions' extra fields are
 // dropped, which is what reading them as this version means.
 func convertAll[T any](c *Cluster, gr schema.GroupResource, add func(*T)) error {
-	r := c.Resources[gr]
-	if r == nil {
-		return nil
+	objs, err := c.All(gr)
+	if err != nil {
+		return err
 	}
-	for _, o := range r.Objects {
+	for _, o := range objs {
 		t := new(T)
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Object, t); err != nil {
 			return fmt.Errorf("reading %s %s/%s from the must-gather: %w", gr, o.GetNamespace(), o.GetName(), err)
@@ -100,7 +100,8 @@ func (c Connector) RESTConfig(_ context.Context, t ocm.Target) (*rest.Config, er
 	if c.Archive.Clusters[name] == nil {
 		return nil, fmt.Errorf("the must-gather holds no data for cluster %s (it holds: %s)", name, strings.Join(c.Archive.Names(), ", "))
 	}
-	return &rest.Config{Host: Host(name), Transport: c.Archive.RoundTripper()}, nil
+	// In memory: no client-side rate limit (QPS < 0 turns it off).
+	return &rest.Config{Host: Host(name), Transport: c.Archive.RoundTripper(), QPS: -1}, nil
 }
 
 // Provisioned is always true: an archive needs no credentials.
