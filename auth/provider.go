@@ -135,7 +135,12 @@ func (p *Provider) Options() Options { return p.opts }
 // spoke it carries the cluster's ManagedServiceAccount token, provisioning it on first use.
 func (p *Provider) RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, error) {
 	if t.Hub {
-		return rest.CopyConfig(p.hub.Config), nil
+		cfg := rest.CopyConfig(p.hub.Config)
+		// An HTTP caller works on the hub as themselves: the hub's own RBAC applies.
+		if c := CallerFrom(ctx); c != nil {
+			cfg.Impersonate = rest.ImpersonationConfig{UserName: c.User, UID: c.UID, Groups: c.Groups, Extra: c.Extra}
+		}
+		return cfg, nil
 	}
 	s, err := p.spoke(ctx, t)
 	if err != nil {

@@ -24,6 +24,9 @@ type FleetOptions struct {
 	Clusters string
 	// Timeout bounds getting credentials for each spoke.
 	Timeout time.Duration
+	// Permit, when set, may refuse a cluster (the caller may not read it); refused clusters are left
+	// out of the archive.
+	Permit func(ctx context.Context, t ocm.Target) error
 	CollectOptions
 }
 
@@ -46,6 +49,9 @@ func CollectFleet(ctx context.Context, o FleetOptions) (*Summary, error) {
 	for _, t := range selection.Targets {
 		if t.Hub {
 			continue
+		}
+		if o.Permit != nil && o.Permit(ctx, t) != nil {
+			continue // like any fan-out, a collection silently covers only the clusters the caller may read
 		}
 		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		cfg, err := o.Configs.RESTConfig(cctx, t)

@@ -109,6 +109,9 @@ func (r *Registry) Hub() *Hub { return r.hub }
 // Where names the hub in messages.
 func (r *Registry) Where() string { return r.hub.Where() }
 
+// Ready reports whether the ManagedCluster cache is loaded (the server's /readyz).
+func (r *Registry) Ready(ctx context.Context) error { return r.WaitSynced(ctx, infClusters) }
+
 // syncGrace is how long a read waits for the caches before it checks whether the hub answers at all.
 const syncGrace = time.Second
 

@@ -16,6 +16,7 @@ import (
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
@@ -52,6 +53,10 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	if _, denied := d.permitted(ctx, []ocm.Target{t}, false); len(denied) > 0 {
+		return "", denied[0]
+	}
+	audit.Clusters(ctx, t.Name)
 	if t.Cluster == nil {
 		return hubStatusText(ctx, d, t)
 	}

@@ -11,9 +11,9 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"go.uber.org/zap"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -53,7 +53,7 @@ func kubectlTool(d Deps) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlArgs) (*mcp.CallToolResult, error) {
-		return d.runKubectl(ctx, "kubectl", kubectl.ReadTool, args.Cluster, args.Command, "", args.Timeout), nil
+		return d.runKubectl(ctx, kubectl.ReadTool, args.Cluster, args.Command, "", args.Timeout), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
@@ -72,7 +72,7 @@ func kubectlWriteTool(d Deps) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlWriteArgs) (*mcp.CallToolResult, error) {
-		return d.runKubectl(ctx, "kubectl_write", kubectl.WriteTool, args.Cluster, args.Command, args.Manifest, args.Timeout), nil
+		return d.runKubectl(ctx, kubectl.WriteTool, args.Cluster, args.Command, args.Manifest, args.Timeout), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
@@ -83,69 +83,75 @@ type clusterRun struct {
 	res     kubectl.Result
 }
 
-func (d Deps) runKubectl(ctx context.Context, toolName string, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) *mcp.CallToolResult {
-	began := time.Now()
-	audit := d.Log.Named("audit").With(zap.String("tool", toolName), zap.String("cluster", cluster))
-	result, plan, outcome := d.kubectlCall(ctx, tool, cluster, command, manifest, timeoutArg)
-	fields := []zap.Field{zap.String("outcome", outcome), zap.Duration("duration", time.Since(began)), zap.Bool("manifest", manifest != "")}
-	if plan != nil {
-		fields = append(fields, zap.String("verb", strings.TrimSpace(plan.Verb+" "+plan.Sub)), zap.Strings("resources", plan.Refs))
+func (d Deps) runKubectl(ctx context.Context, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) *mcp.CallToolResult {
+	res, refusal := d.kubectlCall(ctx, tool, cluster, command, manifest, timeoutArg)
+	if refusal != "" {
+		audit.Refused(ctx, refusal)
 	}
-	audit.Info("tool call", fields...)
-	return result
+	return res
 }
 
-func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) (*mcp.CallToolResult, *kubectl.Plan, string) {
+// kubectlCall validates and runs a command; a refusal (bad command, policy) is also returned as text
+// for the audit line.
+func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) (*mcp.CallToolResult, string) {
+	refuse := func(err error) (*mcp.CallToolResult, string) { return mcp.NewToolResultError(err.Error()), err.Error() }
 	timeout, err := parseTimeout(timeoutArg)
 	if err != nil {
-		return mcp.NewToolResultError(err.Error()), nil, "refused"
+		return refuse(err)
 	}
 	words, err := kubectl.Split(command)
 	if err != nil {
-		return mcp.NewToolResultError(err.Error()), nil, "refused"
+		return refuse(err)
 	}
 	plan, err := kubectl.Check(words, tool, manifest != "")
 	if err != nil {
-		return mcp.NewToolResultError(err.Error()), nil, "refused"
+		return refuse(err)
 	}
 	if d.Offline && !offlineVerbs[plan.Verb] {
-		return mcp.NewToolResultError(fmt.Sprintf("`kubectl %s` is not available on a must-gather archive; offline the tool answers get, describe, logs, events, api-resources and api-versions", plan.Verb)), plan, "refused"
+		return refuse(fmt.Errorf("`kubectl %s` is not available on a must-gather archive; offline the tool answers get, describe, logs, events, api-resources and api-versions", plan.Verb))
 	}
 	if acceptsManifestOnly(plan.Verb) && manifest == "" && !hasResourceArgs(plan) {
-		return mcp.NewToolResultError(fmt.Sprintf("`kubectl %s` needs the manifest argument (YAML or JSON), or resource arguments", plan.Verb)), plan, "refused"
+		return refuse(fmt.Errorf("`kubectl %s` needs the manifest argument (YAML or JSON), or resource arguments", plan.Verb))
 	}
 	sel, err := ocm.ResolveMany(ctx, d.Source, cluster)
 	if err != nil {
-		return mcp.NewToolResultError(err.Error()), plan, "refused"
+		return refuse(err)
 	}
 	if tool == kubectl.WriteTool && sel.Many {
-		return mcp.NewToolResultError("kubectl_write changes one cluster per call: name a single cluster (or hub)"), plan, "refused"
+		return refuse(fmt.Errorf("kubectl_write changes one cluster per call: name a single cluster (or hub)"))
 	}
-	runs := d.fanOut(ctx, sel.Targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
+	targets, denied := d.permitted(ctx, sel.Targets, plan.Tool == kubectl.WriteTool)
+	if !sel.Many && len(denied) > 0 {
+		return mcp.NewToolResultError(denied[0].Error()), ""
+	}
+	if len(targets) == 0 {
+		return mcp.NewToolResultError(fmt.Sprintf("%q selects no cluster you may use", cluster)), ""
+	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	audit.Clusters(ctx, names...)
+	runs := d.fanOut(ctx, targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
 		return d.runOne(ctx, t, plan, manifest, timeout)
 	})
 	hint := narrowHint(plan)
 	if !sel.Many {
 		r := runs[0].res
 		if r.Err != nil {
-			return mcp.NewToolResultError(strings.TrimSpace(joinNonEmpty(r.Err.Error(), r.Stdout))), plan, "error"
+			return mcp.NewToolResultError(strings.TrimSpace(joinNonEmpty(r.Err.Error(), r.Stdout))), ""
 		}
 		text := joinNonEmpty(r.Stdout, r.Stderr)
 		if strings.TrimSpace(text) == "" {
 			text = "(kubectl printed nothing)\n"
 		}
-		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), plan, "ok"
+		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), ""
 	}
 	text, failed := renderFanOut(runs, sel.Skipped)
-	outcome := "ok"
 	if failed == len(runs) {
-		outcome = "error"
-		return mcp.NewToolResultError(output.Truncate(text, d.MaxOutputBytes, hint)), plan, outcome
+		return mcp.NewToolResultError(output.Truncate(text, d.MaxOutputBytes, hint)), ""
 	}
-	if failed > 0 {
-		outcome = "partial"
-	}
-	return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), plan, outcome
+	return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), ""
 }
 
 // runOne runs the plan on one cluster, with its credentials.

@@ -54,9 +54,16 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 		reqs, _ := setSel.Requirements()
 		sel = sel.Add(reqs...)
 	}
-	clusters, err := d.Source.ManagedClusters(ctx, sel)
+	all, err := d.Source.ManagedClusters(ctx, sel)
 	if err != nil {
 		return "", err
+	}
+	// A caller sees only the clusters they may read.
+	clusters := all[:0:0]
+	for _, mc := range all {
+		if d.Authz == nil || d.Authz.Allowed(ctx, mc.Name, false) == nil {
+			clusters = append(clusters, mc)
+		}
 	}
 	if len(clusters) == 0 {
 		return fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), nil

@@ -8,9 +8,10 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"go.uber.org/zap"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
 type mustGatherArgs struct {
@@ -34,15 +35,19 @@ func mustGatherTool(d Deps) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args mustGatherArgs) (*mcp.CallToolResult, error) {
-		began := time.Now()
 		sum, err := mustgather.CollectFleet(ctx, mustgather.FleetOptions{
 			Source: d.Source, Configs: d.Clusters, Clusters: args.Clusters, Timeout: defaultCallTimeout,
+			Permit: func(ctx context.Context, t ocm.Target) error {
+				if _, denied := d.permitted(ctx, []ocm.Target{t}, false); len(denied) > 0 {
+					return denied[0]
+				}
+				audit.Clusters(ctx, t.Name)
+				return nil
+			},
 			CollectOptions: mustgather.CollectOptions{
 				Namespaces: splitList(args.Namespaces), OutDir: d.MustGatherDir, Progress: progressReporter(ctx, req),
 			},
 		})
-		d.Log.Named("audit").Info("tool call", zap.String("tool", "must_gather"), zap.String("clusters", args.Clusters),
-			zap.Duration("duration", time.Since(began)), zap.Bool("ok", err == nil))
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}

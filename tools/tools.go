@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 	"k8s.io/client-go/rest"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
@@ -38,6 +39,36 @@ type Deps struct {
 	Archive *mustgather.Archive
 	// MustGatherDir receives collected archives (live mode).
 	MustGatherDir string
+	// Authz decides per caller and cluster (HTTP callers); nil allows everything.
+	Authz Authorizer
+}
+
+// Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
+type Authorizer interface {
+	Allowed(ctx context.Context, cluster string, write bool) error
+}
+
+// permitted splits targets into those the caller may use and the refusals. The hub itself is not
+// checked here: hub requests impersonate the caller, so the hub's own RBAC decides each one.
+func (d Deps) permitted(ctx context.Context, targets []ocm.Target, write bool) ([]ocm.Target, []error) {
+	if d.Authz == nil {
+		return targets, nil
+	}
+	var ok []ocm.Target
+	var denied []error
+	for _, t := range targets {
+		if t.Hub {
+			ok = append(ok, t)
+			continue
+		}
+		if err := d.Authz.Allowed(ctx, t.Name, write); err != nil {
+			audit.Denied(ctx, t.Name)
+			denied = append(denied, err)
+			continue
+		}
+		ok = append(ok, t)
+	}
+	return ok, denied
 }
 
 // Connector gives REST configs for targets and reports the state of spoke credentials (auth.Provider).

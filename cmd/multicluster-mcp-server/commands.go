@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
@@ -114,6 +115,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	defer cleanup()
+	auditLog, closeAudit, err := audit.Open(cfg.AuditLog)
+	if err != nil {
+		return &config.Error{Setting: "audit-log", Err: err}
+	}
+	defer func() { _ = closeAudit() }()
+	authz := newAuthorizer(hub, cfg)
 	s := mcpserver.New(log, tools.Deps{
 		Source:            registry,
 		Clusters:          provider,
@@ -123,12 +130,40 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
 		MustGatherDir:     mustGatherDir(cfg, filepath.Join(os.TempDir(), "multicluster-mcp-server-must-gather")),
-	})
-	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
+		Authz:             authz,
+	}, auditLog)
+	opts := serveOptions(cfg)
+	opts.Ready = registry.Ready
+	if !cfg.InsecureNoAuth {
+		opts.Guard.Authenticator = auth.NewAuthenticator(hub.Kube, 30*time.Second, cfg.HubTimeout)
+	}
+	return mcpserver.Serve(cmd.Context(), s, log, opts)
+}
+
+func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
+	return mcpserver.ServeOptions{
 		Transport:       cfg.Transport,
 		Listen:          cfg.Listen,
 		ShutdownTimeout: cfg.ShutdownTimeout,
-	})
+		TLSCert:         cfg.TLSCert,
+		TLSKey:          cfg.TLSKey,
+		Guard: mcpserver.GuardOptions{
+			InsecureNoAuth:  cfg.InsecureNoAuth,
+			AllowedOrigins:  cfg.AllowedOrigins,
+			MaxRequestBytes: int64(cfg.MaxRequestBytes),
+			RatePerSecond:   float64(cfg.RateLimit),
+			RateBurst:       2 * cfg.RateLimit,
+		},
+	}
+}
+
+// newAuthorizer checks HTTP callers' access per cluster with SubjectAccessReviews on the hub.
+func newAuthorizer(hub *ocm.Hub, cfg *config.Config) *auth.ClusterAuthorizer {
+	perm := func(s string) auth.Permission {
+		verb, group, resource, sub, _ := config.ParsePermission(s) // validated when loaded
+		return auth.Permission{Verb: verb, Group: group, Resource: resource, Subresource: sub}
+	}
+	return auth.NewClusterAuthorizer(hub.Kube, perm(cfg.AuthzRead), perm(cfg.AuthzWrite), 10*time.Second, cfg.HubTimeout)
 }
 
 func mustGatherDir(cfg *config.Config, fallback string) string {
@@ -219,6 +254,11 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 		return err
 	}
 	defer cleanup()
+	auditLog, closeAudit, err := audit.Open(cfg.AuditLog)
+	if err != nil {
+		return &config.Error{Setting: "audit-log", Err: err}
+	}
+	defer func() { _ = closeAudit() }()
 	ref := archive.ReferenceTime()
 	s := mcpserver.New(log, tools.Deps{
 		Source:            src,
@@ -231,10 +271,9 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
 		Now:               func() time.Time { return ref },
-	})
-	return mcpserver.Serve(cmd.Context(), s, log, mcpserver.ServeOptions{
-		Transport:       cfg.Transport,
-		Listen:          cfg.Listen,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-	})
+	}, auditLog)
+	opts := serveOptions(cfg)
+	// An archive holds no identities to check tokens against: offline HTTP serves without authentication.
+	opts.Guard.InsecureNoAuth = true
+	return mcpserver.Serve(cmd.Context(), s, log, opts)
 }

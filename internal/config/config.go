@@ -48,6 +48,28 @@ type Config struct {
 	MustGatherDir      string `mapstructure:"must-gather-dir"`
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
 	MustGatherMaxFiles int    `mapstructure:"must-gather-max-files"`
+
+	InsecureNoAuth  bool     `mapstructure:"insecure-no-auth"`
+	TLSCert         string   `mapstructure:"tls-cert"`
+	TLSKey          string   `mapstructure:"tls-key"`
+	AllowedOrigins  []string `mapstructure:"allowed-origins"`
+	MaxRequestBytes int      `mapstructure:"max-request-bytes"`
+	RateLimit       int      `mapstructure:"rate-limit"`
+	AuditLog        string   `mapstructure:"audit-log"`
+	AuthzRead       string   `mapstructure:"authz-read"`
+	AuthzWrite      string   `mapstructure:"authz-write"`
+}
+
+// ParsePermission reads "<verb> <resource>[/<subresource>][.<group>]".
+func ParsePermission(s string) (verb, group, resource, subresource string, err error) {
+	f := strings.Fields(s)
+	if len(f) != 2 {
+		return "", "", "", "", fmt.Errorf("%q is not \"<verb> <resource>[/<subresource>].<group>\"", s)
+	}
+	verb = f[0]
+	res, grp, _ := strings.Cut(f[1], ".")
+	resource, subresource, _ = strings.Cut(res, "/")
+	return verb, grp, resource, subresource, nil
 }
 
 // Error is a configuration problem tied to one setting. The CLI prints it as a single line and exits 2.
@@ -250,6 +272,24 @@ func (c *Config) validate() error {
 	}
 	if c.MustGatherMaxBytes < 1 || c.MustGatherMaxFiles < 1 {
 		return &Error{Setting: "must-gather-max-bytes", Err: fmt.Errorf("archive limits must be positive")}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		return &Error{Setting: "tls-cert", Err: fmt.Errorf("--tls-cert and --tls-key go together")}
+	}
+	for name, path := range map[string]string{"tls-cert": c.TLSCert, "tls-key": c.TLSKey} {
+		if path != "" {
+			if _, err := os.Stat(path); err != nil {
+				return &Error{Setting: name, Err: fmt.Errorf("%s: %w", path, errors.Unwrap(err))}
+			}
+		}
+	}
+	for name, perm := range map[string]string{"authz-read": c.AuthzRead, "authz-write": c.AuthzWrite} {
+		if _, _, _, _, err := ParsePermission(perm); err != nil {
+			return &Error{Setting: name, Err: err}
+		}
+	}
+	if c.MaxRequestBytes < 1024 {
+		return &Error{Setting: "max-request-bytes", Err: fmt.Errorf("must be at least 1024, got %d", c.MaxRequestBytes)}
 	}
 	if c.ClientCacheSize < 1 {
 		return &Error{Setting: "client-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.ClientCacheSize)}

@@ -338,6 +338,8 @@ func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error
 		}
 	}
 	dcfg := rest.CopyConfig(cfg)
+	// Shared by every caller: discovery runs as the server, never as the caller of the first request.
+	dcfg.Impersonate = rest.ImpersonationConfig{}
 	dcfg.Transport = rt
 	dcfg.TLSClientConfig, dcfg.Dial = rest.TLSClientConfig{}, nil
 	dcfg.Burst, dcfg.QPS = 300, 50

@@ -12,6 +12,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 )
 
@@ -33,6 +34,10 @@ type ServeOptions struct {
 	Ready func(context.Context) error
 	// OnListen is told the bound address (tests listen on port 0).
 	OnListen func(net.Addr)
+	// Guard hardens the HTTP endpoints (authentication, Origin, body limit, rate limit).
+	Guard GuardOptions
+	// TLSCert and TLSKey, when set, serve HTTPS.
+	TLSCert, TLSKey string
 }
 
 // Serve runs the chosen transport until ctx ends, then shuts down gracefully.
@@ -60,16 +65,28 @@ func serveStdio(ctx context.Context, s *server.MCPServer, log *zap.Logger) error
 }
 
 func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o ServeOptions) error {
-	streamable := server.NewStreamableHTTPServer(s, server.WithEndpointPath(PathMCP))
+	// The caller the guard authenticated travels from the HTTP request into the tool handlers.
+	withCaller := func(ctx context.Context, r *http.Request) context.Context {
+		if c := auth.CallerFrom(r.Context()); c != nil {
+			return auth.WithCaller(ctx, c)
+		}
+		return ctx
+	}
+	streamable := server.NewStreamableHTTPServer(s, server.WithEndpointPath(PathMCP), server.WithHTTPContextFunc(withCaller))
 	sse := server.NewSSEServer(s,
 		server.WithSSEEndpoint(PathSSE),
 		server.WithMessageEndpoint(PathMessage),
 		server.WithKeepAlive(true),
+		server.WithSSEContextFunc(withCaller),
 	)
+	g := newGuard(o.Guard, log)
+	if o.Guard.InsecureNoAuth {
+		log.Warn("HTTP AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches " + o.Listen + " acts with the server's identity. For local development only.")
+	}
 	mux := http.NewServeMux()
-	mux.Handle(PathMCP, streamable)
-	mux.Handle(PathSSE, sse.SSEHandler())
-	mux.Handle(PathMessage, sse.MessageHandler())
+	mux.Handle(PathMCP, g.wrap(streamable))
+	mux.Handle(PathSSE, g.wrap(sse.SSEHandler()))
+	mux.Handle(PathMessage, g.wrap(sse.MessageHandler()))
 	mux.HandleFunc(PathHealth, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc(PathReady, readyHandler(o.Ready))
 
@@ -83,7 +100,8 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 	srv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
-		// No WriteTimeout: it would cut long-lived SSE streams.
+		// Reading a request is bounded; writing is not, since SSE streams live as long as the client.
+		ReadTimeout: time.Minute,
 		IdleTimeout: 2 * time.Minute,
 		ErrorLog:    logging.StdLog(log.Named("http"), "http server"),
 		BaseContext: func(net.Listener) context.Context { return ctx },
@@ -92,7 +110,13 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 		zap.String("streamable", PathMCP), zap.String("sse", PathSSE))
 
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	go func() {
+		if o.TLSCert != "" {
+			errc <- srv.ServeTLS(ln, o.TLSCert, o.TLSKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http transport: %w", err)

@@ -6,6 +6,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
 	"github.com/ocm-fleet/multicluster-mcp-server/tools"
@@ -28,15 +29,19 @@ Never guess a cluster name and never fall back to a default cluster: ask the use
 
 Output is compact and may be truncated; the note at the end says how to narrow a query.`
 
-// New builds the MCP server with its tools.
-func New(log *zap.Logger, deps tools.Deps) *server.MCPServer {
-	s := server.NewMCPServer(Name, version.Version(),
+// New builds the MCP server with its tools. Every tool call leaves a line in the audit log.
+func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger) *server.MCPServer {
+	opts := []server.ServerOption{
 		server.WithInstructions(Instructions),
 		server.WithRecovery(),
 		server.WithInputSchemaValidation(),
 		server.WithToolCapabilities(false),
 		server.WithLogger(logging.Slog(log.Named("mcp"))),
-	)
+	}
+	if auditLog != nil {
+		opts = append(opts, server.WithToolHandlerMiddleware(auditLog.Middleware()))
+	}
+	s := server.NewMCPServer(Name, version.Version(), opts...)
 	tools.Register(s, deps)
 	return s
 }

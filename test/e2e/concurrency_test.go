@@ -41,7 +41,7 @@ func TestConcurrentCallsInProcess(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := mcpserver.New(zap.NewNop(), tools.Deps{Source: reg, Clusters: provider, Kubectl: engine, ReadOnly: true, FanOutConcurrency: 4})
+	s := mcpserver.New(zap.NewNop(), tools.Deps{Source: reg, Clusters: provider, Kubectl: engine, ReadOnly: true, FanOutConcurrency: 4}, nil)
 	c, err := client.NewInProcessClient(s)
 	if err != nil {
 		t.Fatal(err)

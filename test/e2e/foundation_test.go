@@ -12,8 +12,11 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/client"
+	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
 
 // assertFleetTable checks that list_clusters lists exactly the fleet's spokes, all accepted, joined and
@@ -75,13 +78,14 @@ func TestStdio(t *testing.T) {
 
 func TestHTTPTransports(t *testing.T) {
 	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig)
+	bearer := map[string]string{"Authorization": "Bearer " + fleet.AdminToken}
 	t.Run("streamable", func(t *testing.T) {
-		c := srv.streamableClient(t)
+		c := srv.streamableClient(t, transport.WithHTTPHeaders(bearer))
 		assertToolList(t, c)
 		assertFleetTable(t, c)
 	})
 	t.Run("sse", func(t *testing.T) {
-		c := srv.sseClient(t)
+		c := srv.sseClient(t, transport.WithHeaders(bearer))
 		assertToolList(t, c)
 		assertFleetTable(t, c)
 	})

@@ -108,6 +108,12 @@ func (f *Fleet) ServerKubeconfig() (string, error) {
 	return path, writeKubeconfig(path, "hub", f.Hub.URL, f.pki.caCert, ServerToken, "", "")
 }
 
+// ServingCert returns the API servers' certificate and key (SANs 127.0.0.1 and localhost) and the CA
+// that signed it, for tests that serve TLS themselves.
+func (f *Fleet) ServingCert() (cert, key, ca string) {
+	return f.pki.servingCert, f.pki.servingKey, f.pki.caCert
+}
+
 // Spoke returns the spoke with that name, or nil.
 func (f *Fleet) Spoke(name string) *Cluster {
 	for _, s := range f.Spokes {

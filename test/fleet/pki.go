@@ -36,6 +36,9 @@ const (
 	// audit logs tell its requests apart from the harness's.
 	ServerToken = "mcp-server-token"
 	ServerUser  = "mcp-server"
+	// AliceToken and BobToken are plain users with no rights until a test grants some.
+	AliceToken = "alice-token"
+	BobToken   = "bob-token"
 )
 
 // auditPolicy records every request's metadata (who, verb, resource), never bodies.
@@ -114,8 +117,9 @@ func newPKI(dir string) (*pki, error) {
 	if err != nil {
 		return nil, err
 	}
-	tokens := fmt.Sprintf("%s,admin,admin-uid,\"system:masters\"\n%s,nobody,nobody-uid,\"fleet:test\"\n%s,%s,mcp-uid,\"system:masters\"\n",
-		AdminToken, NobodyToken, ServerToken, ServerUser)
+	tokens := fmt.Sprintf("%s,admin,admin-uid,\"system:masters\"\n%s,nobody,nobody-uid,\"fleet:test\"\n%s,%s,mcp-uid,\"system:masters\"\n"+
+		"%s,alice,alice-uid,\"fleet:users\"\n%s,bob,bob-uid,\"fleet:users\"\n",
+		AdminToken, NobodyToken, ServerToken, ServerUser, AliceToken, BobToken)
 	return p, writeFiles(map[string][]byte{
 		p.saPrivateKey: pemEncode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(saKey)),
 		p.saPublicKey:  pemEncode("PUBLIC KEY", saPub),

@@ -1,0 +1,160 @@
+// Package audit writes one JSON line per tool call: who, on which clusters, what, the authorization
+// decision, the outcome and the duration. Never a token, never manifest content.
+package audit
+
+import (
+	"context"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+)
+
+// Record is filled during a tool call by the parts that decide (authorization, the kubectl policy).
+type Record struct {
+	mu        sync.Mutex
+	clusters  []string
+	denied    []string
+	verb      string
+	resources []string
+	refused   string
+}
+
+type recordKey struct{}
+
+func from(ctx context.Context) *Record {
+	r, _ := ctx.Value(recordKey{}).(*Record)
+	return r
+}
+
+// Clusters notes the clusters a call ran on.
+func Clusters(ctx context.Context, names ...string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.clusters = append(r.clusters, names...)
+		r.mu.Unlock()
+	}
+}
+
+// Denied notes clusters the caller may not use.
+func Denied(ctx context.Context, names ...string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.denied = append(r.denied, names...)
+		r.mu.Unlock()
+	}
+}
+
+// Refused notes a request the server refused before any authorization (bad command, policy).
+func Refused(ctx context.Context, why string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.refused = why
+		r.mu.Unlock()
+	}
+}
+
+// Logger writes audit lines.
+type Logger struct{ z *zap.Logger }
+
+// Open returns a logger writing to path, or to stderr when path is "" or "stderr".
+func Open(path string) (*Logger, func() error, error) {
+	var ws zapcore.WriteSyncer = zapcore.Lock(os.Stderr)
+	closeFn := func() error { return nil }
+	if path != "" && path != "stderr" {
+		f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+		if err != nil {
+			return nil, nil, err
+		}
+		ws, closeFn = zapcore.Lock(f), f.Close
+	}
+	enc := zap.NewProductionEncoderConfig()
+	enc.EncodeTime = zapcore.ISO8601TimeEncoder
+	enc.MessageKey = "event"
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), ws, zapcore.InfoLevel)
+	return &Logger{z: zap.New(core).Named("audit")}, closeFn, nil
+}
+
+// Middleware wraps every tool handler: it opens a record, runs the tool, and writes the line.
+func (l *Logger) Middleware() server.ToolHandlerMiddleware {
+	return func(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+		return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+			rec := &Record{}
+			ctx = context.WithValue(ctx, recordKey{}, rec)
+			began := time.Now()
+			res, err := next(ctx, req)
+			l.write(ctx, req, rec, res, err, time.Since(began))
+			return res, err
+		}
+	}
+}
+
+func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record, res *mcp.CallToolResult, err error, took time.Duration) {
+	args := req.GetArguments()
+	fields := []zap.Field{zap.String("tool", req.Params.Name), zap.Duration("duration", took)}
+	if c := auth.CallerFrom(ctx); c != nil {
+		fields = append(fields, zap.String("user", c.User), zap.Strings("groups", c.Groups))
+	} else {
+		fields = append(fields, zap.String("user", "local (stdio)"))
+	}
+	for _, k := range []string{"cluster", "clusters"} {
+		if v, ok := args[k].(string); ok && v != "" {
+			fields = append(fields, zap.String("target", v))
+		}
+	}
+	if cmd, ok := args["command"].(string); ok {
+		verb, resources := describeCommand(cmd)
+		fields = append(fields, zap.String("verb", verb), zap.Strings("resources", resources))
+	}
+	if _, ok := args["manifest"]; ok {
+		fields = append(fields, zap.Bool("manifest", true)) // its content is never logged
+	}
+	rec.mu.Lock()
+	decision := "allowed"
+	switch {
+	case rec.refused != "":
+		decision = "refused"
+		fields = append(fields, zap.String("reason", rec.refused))
+	case len(rec.denied) > 0 && len(rec.clusters) == 0:
+		decision = "denied"
+	case len(rec.denied) > 0:
+		decision = "partially denied"
+	}
+	fields = append(fields, zap.Strings("clusters", rec.clusters), zap.String("decision", decision))
+	if len(rec.denied) > 0 {
+		fields = append(fields, zap.Strings("denied", rec.denied))
+	}
+	rec.mu.Unlock()
+	outcome := "ok"
+	switch {
+	case err != nil:
+		outcome = "failed"
+	case res != nil && res.IsError:
+		outcome = "error"
+	}
+	fields = append(fields, zap.String("outcome", outcome))
+	l.z.Info("tool call", fields...)
+}
+
+// describeCommand returns the verb and resource words of a kubectl command line, or nothing if it
+// does not parse (the refusal is in the record then).
+func describeCommand(cmd string) (string, []string) {
+	words, err := kubectl.Split(cmd)
+	if err != nil || len(words) == 0 {
+		return "", nil
+	}
+	for _, tool := range []kubectl.Tool{kubectl.ReadTool, kubectl.WriteTool} {
+		if p, err := kubectl.Check(words, tool, false); err == nil {
+			return strings.TrimSpace(p.Verb + " " + p.Sub), p.Refs
+		}
+	}
+	return words[0], nil
+}
