@@ -1,0 +1,213 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/client/transport"
+	authenticationv1 "k8s.io/api/authentication/v1"
+	authorizationv1 "k8s.io/api/authorization/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/restmapper"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
+)
+
+func kustomize(t *testing.T, overlay string) []*unstructured.Unstructured {
+	t.Helper()
+	k := krusty.MakeKustomizer(krusty.MakeDefaultOptions())
+	res, err := k.Run(filesys.MakeFsOnDisk(), filepath.Join(fleet.ModuleRoot(), "manifests", "overlays", overlay))
+	if err != nil {
+		t.Fatalf("kustomize build %s: %v", overlay, err)
+	}
+	var out []*unstructured.Unstructured
+	for _, r := range res.Resources() {
+		data, err := r.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := &unstructured.Unstructured{}
+		if err := u.UnmarshalJSON(data); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+// apply server-side applies objects to the hub, for real or as a dry run.
+func apply(t *testing.T, objs []*unstructured.Unstructured, dryRun bool) {
+	t.Helper()
+	ctx := context.Background()
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.fleet.Hub.Kube.Discovery()))
+	for _, o := range objs {
+		m, err := mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(o.Object)
+		opts := metav1.PatchOptions{FieldManager: "e2e", Force: ptr.To(true)}
+		if dryRun {
+			opts.DryRun = []string{metav1.DryRunAll}
+		}
+		res := env.fleet.Hub.Dynamic.Resource(m.Resource)
+		var err2 error
+		if m.Scope.Name() == meta.RESTScopeNameNamespace {
+			_, err2 = res.Namespace(o.GetNamespace()).Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts)
+		} else {
+			_, err2 = res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts)
+		}
+		if err2 != nil {
+			t.Fatalf("apply %s %s (dry run %v): %v", o.GetKind(), o.GetName(), dryRun, err2)
+		}
+	}
+}
+
+func pick(objs []*unstructured.Unstructured, kinds ...string) []*unstructured.Unstructured {
+	var out []*unstructured.Unstructured
+	for _, o := range objs {
+		for _, k := range kinds {
+			if o.GetKind() == k {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+// TestManifestsOnTheHub: both overlays pass a server-side dry run; then the server runs with a token of
+// exactly the manifests' ServiceAccount and completes every tool path; and the role is no broader than
+// the manifest declares.
+func TestManifestsOnTheHub(t *testing.T) {
+	ro, rw := kustomize(t, "read-only"), kustomize(t, "read-write")
+	for _, objs := range [][]*unstructured.Unstructured{ro, rw} {
+		deploy := pick(objs, "Deployment")[0]
+		args, _, _ := unstructured.NestedSlice(deploy.Object, "spec", "template", "spec", "containers")
+		if len(args) != 1 || len(pick(objs, "Namespace", "ServiceAccount", "ClusterRole", "ClusterRoleBinding", "Service")) != 5 {
+			t.Fatalf("unexpected manifests: %d objects", len(objs))
+		}
+	}
+	apply(t, pick(ro, "Namespace"), false)
+	apply(t, ro, true)
+	apply(t, rw, true)
+	apply(t, pick(ro, "ServiceAccount", "ClusterRole", "ClusterRoleBinding"), false)
+
+	ctx := context.Background()
+	tr, err := env.fleet.Hub.Kube.CoreV1().ServiceAccounts("multicluster-mcp-server").CreateToken(ctx, "multicluster-mcp-server",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.rememberToken(tr.Status.Token)
+	_, _, ca := env.fleet.ServingCert()
+	kubeconfig := filepath.Join(t.TempDir(), "sa.kubeconfig")
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["hub"] = &clientcmdapi.Cluster{Server: env.fleet.Hub.URL, CertificateAuthority: ca}
+	cfg.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["sa"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "sa"}
+	cfg.CurrentContext = "sa"
+	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("every tool path works with exactly that role", func(t *testing.T) {
+		srv := startHTTPServer(t, "--kubeconfig", kubeconfig, "--must-gather-dir", t.TempDir())
+		c := srv.streamableClient(t, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.AdminToken}))
+		calls := []struct {
+			tool string
+			args map[string]any
+			want string
+		}{
+			{"list_clusters", nil, "spoke3"},
+			{"cluster_status", map[string]any{"cluster": "spoke1"}, "Cluster spoke1: Healthy"},
+			{"cluster_status", map[string]any{"cluster": "hub"}, "not registered as a ManagedCluster"},
+			{"kubectl", map[string]any{"cluster": "spoke1", "command": "get pods -A"}, "managed-serviceaccount-addon-agent"},
+			{"kubectl", map[string]any{"cluster": "hub", "command": "get ns multicluster-mcp-server"}, "Active"},
+			{"kubectl", map[string]any{"cluster": "*", "command": "get ns kube-system"}, "spoke2"},
+			{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "create configmap e2e-sa-role -n default --from-literal=a=b"}, "created"},
+			{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "delete configmap e2e-sa-role -n default"}, "deleted"},
+			{"must_gather", map[string]any{"clusters": "spoke1"}, "2 of 2 cluster(s) collected"},
+		}
+		for _, call := range calls {
+			text, isErr := callTool(t, c, call.tool, call.args)
+			if isErr || !strings.Contains(text, call.want) {
+				t.Errorf("%s %v with the manifests' role: error=%v, want %q in:\n%s", call.tool, call.args, isErr, call.want, text)
+			}
+		}
+	})
+
+	t.Run("the role is no broader than declared", func(t *testing.T) {
+		role := pick(ro, "ClusterRole")[0]
+		var rules []rbacv1.PolicyRule
+		raw, _ := json.Marshal(role.Object["rules"])
+		_ = json.Unmarshal(raw, &rules)
+		for _, r := range rules {
+			for _, list := range [][]string{r.APIGroups, r.Resources, r.Verbs} {
+				for _, v := range list {
+					if v == "*" {
+						t.Errorf("wildcard in rule %+v", r)
+					}
+				}
+			}
+		}
+		user := "system:serviceaccount:multicluster-mcp-server:multicluster-mcp-server"
+		can := func(verb, group, resource, ns, name string) bool {
+			sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
+				User: user, Groups: []string{"system:serviceaccounts", "system:serviceaccounts:multicluster-mcp-server", "system:authenticated"},
+				ResourceAttributes: &authorizationv1.ResourceAttributes{Verb: verb, Group: group, Resource: resource, Namespace: ns, Name: name},
+			}}
+			res, err := env.fleet.Hub.Kube.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return res.Status.Allowed
+		}
+		forbidden := []struct{ verb, group, resource, ns, name string }{
+			{"list", "", "secrets", "spoke1", ""},
+			{"get", "", "secrets", "spoke1", "some-other-secret"},
+			{"get", "", "secrets", "open-cluster-management-hub", ""},
+			{"delete", "cluster.open-cluster-management.io", "managedclusters", "", "spoke1"},
+			{"update", "cluster.open-cluster-management.io", "managedclusters", "", "spoke1"},
+			{"create", "cluster.open-cluster-management.io", "managedclusters", "", ""},
+			{"delete", "work.open-cluster-management.io", "manifestworks", "spoke1", "anything"},
+			{"update", "work.open-cluster-management.io", "manifestworks", "spoke1", "someone-elses"},
+			{"update", "authentication.open-cluster-management.io", "managedserviceaccounts", "spoke1", "multicluster-mcp-server"},
+			{"delete", "authentication.open-cluster-management.io", "managedserviceaccounts", "spoke1", "multicluster-mcp-server"},
+			{"create", "", "namespaces", "", ""},
+			{"create", "", "pods", "default", ""},
+			{"get", "", "configmaps", "default", ""},
+			{"create", "rbac.authorization.k8s.io", "clusterrolebindings", "", ""},
+			{"escalate", "rbac.authorization.k8s.io", "clusterroles", "", ""},
+			{"create", "certificates.k8s.io", "certificatesigningrequests", "", ""},
+		}
+		for _, f := range forbidden {
+			if can(f.verb, f.group, f.resource, f.ns, f.name) {
+				t.Errorf("the server's role allows %s %s.%s %s/%s", f.verb, f.resource, f.group, f.ns, f.name)
+			}
+		}
+		allowed := []struct{ verb, group, resource, ns, name string }{
+			{"watch", "cluster.open-cluster-management.io", "managedclusters", "", ""},
+			{"get", "", "secrets", "spoke1", "multicluster-mcp-server"},
+			{"create", "authentication.k8s.io", "tokenreviews", "", ""},
+			{"impersonate", "", "users", "", "alice"},
+		}
+		for _, a := range allowed {
+			if !can(a.verb, a.group, a.resource, a.ns, a.name) {
+				t.Errorf("the server's role lacks %s %s.%s %s/%s", a.verb, a.resource, a.group, a.ns, a.name)
+			}
+		}
+	})
+}
