@@ -13,6 +13,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
@@ -41,6 +42,8 @@ type Deps struct {
 	MustGatherDir string
 	// Authz decides per caller and cluster (HTTP callers); nil allows everything.
 	Authz Authorizer
+	// Runbooks are offered as resources and searched by search_runbooks.
+	Runbooks *runbooks.Set
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
@@ -102,4 +105,9 @@ func Register(s *server.MCPServer, d Deps) {
 	if !d.Offline && d.Clusters != nil && d.MustGatherDir != "" {
 		s.AddTools(mustGatherTool(d))
 	}
+	if d.Runbooks != nil {
+		registerRunbooks(s, d.Runbooks)
+		s.AddTools(searchRunbooksTool(d))
+	}
+	registerPrompts(s)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -121,7 +122,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	defer func() { _ = closeAudit() }()
 	authz := newAuthorizer(hub, cfg)
+	books, err := runbooks.Load(cfg.Runbooks)
+	if err != nil {
+		return &config.Error{Setting: "runbooks", Err: err}
+	}
 	s := mcpserver.New(log, tools.Deps{
+		Runbooks:          books,
 		Source:            registry,
 		Clusters:          provider,
 		Kubectl:           engine,
@@ -260,7 +266,12 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 	}
 	defer func() { _ = closeAudit() }()
 	ref := archive.ReferenceTime()
+	books, err := runbooks.Load(cfg.Runbooks)
+	if err != nil {
+		return &config.Error{Setting: "runbooks", Err: err}
+	}
 	s := mcpserver.New(log, tools.Deps{
+		Runbooks:          books,
 		Source:            src,
 		Clusters:          mustgather.Connector{Archive: archive},
 		Kubectl:           engine,

@@ -58,6 +58,7 @@ type Config struct {
 	AuditLog        string   `mapstructure:"audit-log"`
 	AuthzRead       string   `mapstructure:"authz-read"`
 	AuthzWrite      string   `mapstructure:"authz-write"`
+	Runbooks        string   `mapstructure:"runbooks"`
 }
 
 // ParsePermission reads "<verb> <resource>[/<subresource>][.<group>]".

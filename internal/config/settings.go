@@ -133,6 +133,8 @@ func Settings() []Setting {
 			Usage: "HTTP only: the hub permission (\"<verb> <resource>[/<subresource>].<group>\", on the cluster's name) a caller needs to read a cluster"},
 		{Name: "authz-write", Kind: KindString, Default: "update managedclusters.cluster.open-cluster-management.io", Commands: serveOnly,
 			Usage: "HTTP only: the hub permission a caller needs to change a cluster through kubectl_write"},
+		{Name: "runbooks", Kind: KindString, Default: "", Commands: serveOnly,
+			Usage: "folder of the team's own runbooks (*.md), offered beside the built-in ones as runbook://team/<name>"},
 		{Name: "shutdown-timeout", Kind: KindDuration, Default: 10 * time.Second, Commands: serveOnly,
 			Usage: "how long a graceful shutdown waits for requests in flight"},
 	}

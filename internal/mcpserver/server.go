@@ -36,6 +36,9 @@ func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger) *server.MCPSe
 		server.WithRecovery(),
 		server.WithInputSchemaValidation(),
 		server.WithToolCapabilities(false),
+		server.WithResourceCapabilities(false, false),
+		server.WithPromptCapabilities(false),
+		server.WithLogging(),
 		server.WithLogger(logging.Slog(log.Named("mcp"))),
 	}
 	if auditLog != nil {
