@@ -93,6 +93,9 @@ func Register(s *server.MCPServer, d Deps) {
 		d.Log = zap.NewNop()
 	}
 	s.AddTools(listClusters(d), clusterStatus(d))
+	if d.Clusters != nil {
+		s.AddTools(diagnoseTool(d))
+	}
 	if d.Kubectl != nil && d.Clusters != nil {
 		s.AddTools(kubectlTool(d))
 		if !d.ReadOnly && !d.Offline {

@@ -1,0 +1,209 @@
+// Package diagnose runs OCM troubleshooting checks over the hub and the spokes, live or on a
+// must-gather archive, and ranks what they find. Each check is a small function: what it looked at,
+// what it found, how bad, the evidence, the next step, and the kubectl calls that verify it.
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+)
+
+// Severity orders findings.
+type Severity int
+
+const (
+	Info Severity = iota
+	Warning
+	Critical
+)
+
+func (s Severity) String() string {
+	return [...]string{"info", "warning", "critical"}[s]
+}
+
+// Finding is one problem a check found.
+type Finding struct {
+	ID       string
+	Severity Severity
+	// Rank breaks ties: a root cause outranks its symptoms (higher first).
+	Rank     int
+	Subject  string // "cluster spoke3", "add-on foo"
+	Title    string
+	Looked   []string // objects the check read
+	Evidence []string
+	Next     string
+	Verify   []string // tool calls that verify, e.g. "kubectl cluster=hub: get lease ... -o yaml"
+	Runbook  string
+}
+
+// Configs gives REST configs for the hub and spokes (auth.Provider live, the archive offline).
+type Configs interface {
+	RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, error)
+}
+
+// Target says what to diagnose: a cluster, an add-on (optionally on one cluster), or, both empty,
+// the whole fleet.
+type Target struct {
+	Cluster string
+	AddOn   string
+}
+
+// Runner holds what the checks read through.
+type Runner struct {
+	Source  ocm.Source
+	Configs Configs
+	Now     time.Time
+	// Offline is set for archives: the spoke is "reachable" when the archive holds its folder.
+	Offline bool
+	// Permit, when set, says whether a cluster may be diagnosed (the caller may read it); a fleet
+	// diagnosis covers only those.
+	Permit func(ctx context.Context, cluster string) bool
+
+	hub     dynamic.Interface
+	spokes  map[string]*spoke
+	checked []string
+}
+
+type spoke struct {
+	dyn dynamic.Interface
+	err error // why the spoke cannot be read
+}
+
+// Report is the outcome of a diagnosis.
+type Report struct {
+	Target   Target
+	Findings []Finding
+	Checked  []string
+	Took     time.Duration
+}
+
+// Run diagnoses the target.
+func (r *Runner) Run(ctx context.Context, t Target) (*Report, error) {
+	began := time.Now()
+	cfg, err := r.Configs.RESTConfig(ctx, ocm.Target{Name: ocm.HubName, Hub: true})
+	if err != nil {
+		return nil, err
+	}
+	if r.hub, err = dynamic.NewForConfig(cfg); err != nil {
+		return nil, err
+	}
+	r.spokes = map[string]*spoke{}
+	var findings []Finding
+	switch {
+	case t.AddOn != "":
+		findings, err = r.addOn(ctx, t.AddOn, t.Cluster)
+	case t.Cluster != "":
+		findings, err = r.cluster(ctx, t.Cluster)
+	default:
+		findings, err = r.fleet(ctx)
+	}
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(findings, func(i, j int) bool {
+		if findings[i].Severity != findings[j].Severity {
+			return findings[i].Severity > findings[j].Severity
+		}
+		return findings[i].Rank > findings[j].Rank
+	})
+	return &Report{Target: t, Findings: findings, Checked: r.checked, Took: time.Since(began)}, nil
+}
+
+func (r *Runner) check(what string) { r.checked = append(r.checked, what) }
+
+// spokeClient returns a client for a spoke, or why there is none.
+func (r *Runner) spokeClient(ctx context.Context, t ocm.Target) *spoke {
+	if s, ok := r.spokes[t.Name]; ok {
+		return s
+	}
+	s := &spoke{}
+	cfg, err := r.Configs.RESTConfig(ctx, t)
+	if err == nil {
+		s.dyn, err = dynamic.NewForConfig(cfg)
+	}
+	s.err = err
+	r.spokes[t.Name] = s
+	return s
+}
+
+func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
+	clusters, err := r.Source.ManagedClusters(ctx, everything)
+	if err != nil {
+		return nil, err
+	}
+	var all []Finding
+	for _, mc := range clusters {
+		if r.Permit != nil && !r.Permit(ctx, mc.Name) {
+			continue
+		}
+		f, err := r.cluster(ctx, mc.Name)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, f...)
+	}
+	cmas, err := r.list(ctx, r.hub, gvrCMA, "", "")
+	if err != nil {
+		return nil, err
+	}
+	for _, cma := range cmas {
+		f, err := r.addOnInstall(ctx, cma.GetName(), "")
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, f...)
+	}
+	return all, nil
+}
+
+// Render writes the report for a model: findings by severity, root cause first, compact.
+func (rep *Report) Render() string {
+	var b strings.Builder
+	subject := "the fleet"
+	switch {
+	case rep.Target.AddOn != "" && rep.Target.Cluster != "":
+		subject = fmt.Sprintf("add-on %s on cluster %s", rep.Target.AddOn, rep.Target.Cluster)
+	case rep.Target.AddOn != "":
+		subject = "add-on " + rep.Target.AddOn
+	case rep.Target.Cluster != "":
+		subject = "cluster " + rep.Target.Cluster
+	}
+	if len(rep.Findings) == 0 {
+		fmt.Fprintf(&b, "No problem found for %s (%d checks in %s).\nChecked: %s.\n", subject, len(rep.Checked), rep.Took.Round(time.Millisecond), strings.Join(rep.Checked, "; "))
+		return b.String()
+	}
+	counts := map[Severity]int{}
+	for _, f := range rep.Findings {
+		counts[f.Severity]++
+	}
+	fmt.Fprintf(&b, "Diagnosis of %s: %d finding(s) (%d critical, %d warning, %d info) from %d checks in %s. Most probable root cause first.\n",
+		subject, len(rep.Findings), counts[Critical], counts[Warning], counts[Info], len(rep.Checked), rep.Took.Round(time.Millisecond))
+	for _, f := range rep.Findings {
+		fmt.Fprintf(&b, "\n[%s] %s (%s): %s\n", f.Severity, f.ID, f.Subject, f.Title)
+		if len(f.Looked) > 0 {
+			fmt.Fprintf(&b, "  looked at: %s\n", strings.Join(f.Looked, "; "))
+		}
+		for _, e := range f.Evidence {
+			fmt.Fprintf(&b, "  evidence: %s\n", e)
+		}
+		if f.Next != "" {
+			fmt.Fprintf(&b, "  next: %s\n", f.Next)
+		}
+		for _, v := range f.Verify {
+			fmt.Fprintf(&b, "  verify: %s\n", v)
+		}
+		if f.Runbook != "" {
+			fmt.Fprintf(&b, "  runbook: %s\n", f.Runbook)
+		}
+	}
+	fmt.Fprintf(&b, "\nChecked: %s.\n", strings.Join(rep.Checked, "; "))
+	return b.String()
+}

@@ -1,0 +1,58 @@
+package tools
+
+import (
+	"context"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm/diagnose"
+)
+
+type diagnoseArgs struct {
+	Cluster string `json:"cluster,omitempty" jsonschema:"A ManagedCluster name to diagnose; with addon, that add-on on that cluster"`
+	AddOn   string `json:"addon,omitempty" jsonschema:"An add-on (ClusterManagementAddOn) name to diagnose"`
+}
+
+func diagnoseTool(d Deps) server.ServerTool {
+	tool := mcp.NewTool("diagnose",
+		mcp.WithTitleAnnotation("Diagnose OCM faults"),
+		mcp.WithDescription("Run OCM troubleshooting checks on one cluster, one add-on (optionally on one cluster), or the whole "+
+			"fleet (no argument): cluster acceptance, join and CSRs, the lease against its duration, taints, clock sync; whether "+
+			"the spoke answers and, if the lease is stale, whether the agent is down or its hub credentials are invalid; add-on "+
+			"install strategy, Placements, decisions, ManagedClusterSetBindings, add-on conditions and health lease; "+
+			"ManagedServiceAccounts and the managed-serviceaccount add-on; failed ManifestWorks; failing OCM agent pods. Returns "+
+			"findings by severity, the most probable root cause first, each with evidence, next step, verify commands and runbook."),
+		mcp.WithInputSchema[diagnoseArgs](),
+		mcp.WithReadOnlyHintAnnotation(true),
+		mcp.WithDestructiveHintAnnotation(false),
+		mcp.WithIdempotentHintAnnotation(true),
+		mcp.WithOpenWorldHintAnnotation(false),
+	)
+	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args diagnoseArgs) (*mcp.CallToolResult, error) {
+		if args.Cluster != "" {
+			t, err := ocm.Resolve(ctx, d.Source, args.Cluster)
+			if err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			if _, denied := d.permitted(ctx, []ocm.Target{t}, false); len(denied) > 0 {
+				return mcp.NewToolResultError(denied[0].Error()), nil
+			}
+			audit.Clusters(ctx, t.Name)
+		}
+		r := &diagnose.Runner{Source: d.Source, Configs: d.Clusters, Now: d.Now(), Offline: d.Offline,
+			Permit: func(ctx context.Context, cluster string) bool {
+				ok, _ := d.permitted(ctx, []ocm.Target{{Name: cluster}}, false)
+				return len(ok) == 1
+			}}
+		rep, err := r.Run(ctx, diagnose.Target{Cluster: args.Cluster, AddOn: args.AddOn})
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), nil
+		}
+		return mcp.NewToolResultText(output.Truncate(rep.Render(), d.MaxOutputBytes, "diagnose one cluster or one add-on")), nil
+	})
+	return server.ServerTool{Tool: tool, Handler: handler}
+}
