@@ -2,6 +2,7 @@ package mustgather
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"os"
@@ -20,6 +21,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
 )
 
@@ -409,9 +411,17 @@ func (c *clusterCollector) writeObject(gvr schema.GroupVersionResource, o *unstr
 // msaSecretLabel marks ManagedServiceAccount token Secrets on the hub.
 const msaSecretLabel = "authentication.open-cluster-management.io/is-managed-serviceaccount"
 
-// elideSecret replaces each value with its length, the way `oc adm inspect` does, and blanks the
-// annotations that can hold the values.
+// KubeconfigServerAnnotation records, on an archived Secret holding a kubeconfig, the API server URL the
+// kubeconfig points at: the one part of it an engineer needs that is not a credential.
+const KubeconfigServerAnnotation = "must-gather.multicluster-mcp-server.io/kubeconfig-server"
+
+// publicKeys are Secret keys that hold certificates, kept as `oc adm inspect` keeps them.
+var publicKeys = map[string]bool{"tls.crt": true, "ca.crt": true, "service-ca.crt": true}
+
+// elideSecret replaces each value with its length, the way `oc adm inspect` does (certificates are
+// kept), and blanks the annotations that can hold the values.
 func elideSecret(o *unstructured.Unstructured) {
+	ann := o.GetAnnotations()
 	for _, key := range []string{"data", "stringData"} {
 		m, ok, _ := unstructured.NestedMap(o.Object, key)
 		if !ok {
@@ -419,15 +429,25 @@ func elideSecret(o *unstructured.Unstructured) {
 		}
 		for k, v := range m {
 			s, _ := v.(string)
+			if publicKeys[k] {
+				continue
+			}
 			n := len(s)
 			if key == "data" {
 				n = decodedLen(s)
+				if k == "kubeconfig" {
+					if server := kubeconfigServer(s); server != "" {
+						if ann == nil {
+							ann = map[string]string{}
+						}
+						ann[KubeconfigServerAnnotation] = server
+					}
+				}
 			}
 			m[k] = fmt.Sprintf("%d bytes long", n)
 		}
 		_ = unstructured.SetNestedMap(o.Object, m, key)
 	}
-	ann := o.GetAnnotations()
 	for _, k := range []string{"kubectl.kubernetes.io/last-applied-configuration", "openshift.io/token-secret.value"} {
 		if _, ok := ann[k]; ok {
 			ann[k] = ""
@@ -436,4 +456,25 @@ func elideSecret(o *unstructured.Unstructured) {
 	if ann != nil {
 		o.SetAnnotations(ann)
 	}
+}
+
+// kubeconfigServer returns the server URL of a base64 kubeconfig's current context.
+func kubeconfigServer(b64 string) string {
+	raw, err := base64.StdEncoding.DecodeString(b64)
+	if err != nil {
+		return ""
+	}
+	cfg, err := clientcmd.Load(raw)
+	if err != nil {
+		return ""
+	}
+	if c := cfg.Contexts[cfg.CurrentContext]; c != nil {
+		if cl := cfg.Clusters[c.Cluster]; cl != nil {
+			return cl.Server
+		}
+	}
+	for _, cl := range cfg.Clusters {
+		return cl.Server
+	}
+	return ""
 }

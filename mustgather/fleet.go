@@ -13,6 +13,8 @@ import (
 // Configs gives REST configs for targets (auth.Provider in live mode).
 type Configs interface {
 	RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, error)
+	// Provisioned reports whether credentials for the cluster are already held.
+	Provisioned(cluster string) bool
 }
 
 // FleetOptions say which clusters of the fleet to collect.
@@ -58,8 +60,22 @@ func CollectFleet(ctx context.Context, o FleetOptions) (*Summary, error) {
 		cancel()
 		targets = append(targets, Target{Name: t.Name, Config: cfg, Err: err})
 	}
+	// A cluster the hub sees as unavailable may still answer (its agent alone may be down): an incident
+	// is when its data matters most. It is tried when the server already holds its credentials;
+	// provisioning them now would only wait for a token that cannot come.
 	for name, why := range selection.Skipped {
-		targets = append(targets, Target{Name: name, Err: fmt.Errorf("not collected: %s", why)})
+		t := ocm.Target{Name: name}
+		if o.Permit != nil && o.Permit(ctx, t) != nil {
+			continue
+		}
+		if !o.Configs.Provisioned(name) {
+			targets = append(targets, Target{Name: name, Err: fmt.Errorf("not collected: %s, and the server holds no credentials for it yet", why)})
+			continue
+		}
+		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
+		cfg, err := o.Configs.RESTConfig(cctx, t)
+		cancel()
+		targets = append(targets, Target{Name: name, Config: cfg, Err: err})
 	}
 	o.CollectOptions.Targets = targets
 	return Collect(ctx, o.CollectOptions)

@@ -97,8 +97,12 @@ func (c Connector) RESTConfig(_ context.Context, t ocm.Target) (*rest.Config, er
 	if t.Hub {
 		name = HubName
 	}
-	if c.Archive.Clusters[name] == nil {
+	cl := c.Archive.Clusters[name]
+	if cl == nil {
 		return nil, fmt.Errorf("the must-gather holds no data for cluster %s (it holds: %s)", name, strings.Join(c.Archive.Names(), ", "))
+	}
+	if len(cl.Resources) == 0 {
+		return nil, fmt.Errorf("the must-gather could not collect cluster %s: %s", name, c.Archive.Errors[name])
 	}
 	// In memory: no client-side rate limit (QPS < 0 turns it off).
 	return &rest.Config{Host: Host(name), Transport: c.Archive.RoundTripper(), QPS: -1}, nil

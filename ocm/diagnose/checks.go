@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -73,10 +74,7 @@ func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHost
 		if !ok {
 			return nil, false
 		}
-		b, err := base64.StdEncoding.DecodeString(v)
-		if err != nil || strings.HasSuffix(v, " bytes long") {
-			return nil, true // present, but elided in an archive
-		}
+		b, _ := base64.StdEncoding.DecodeString(v)
 		return b, true
 	}
 	var out []string
@@ -84,33 +82,33 @@ func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHost
 	if !ok {
 		return []string{where + " has no kubeconfig key"}
 	}
-	if kc == nil {
-		return nil // archive: values are not kept
-	}
-	cfg, err := clientcmd.Load(kc)
-	if err != nil {
-		return []string{fmt.Sprintf("%s: the kubeconfig does not parse: %v", where, err)}
-	}
-	ctxName := cfg.CurrentContext
-	var server string
-	var auth string
-	if c := cfg.Contexts[ctxName]; c != nil {
-		if cl := cfg.Clusters[c.Cluster]; cl != nil {
-			server = cl.Server
+	var server, auth string
+	if elided(kc) {
+		// A must-gather keeps only the server URL of a kubeconfig, as an annotation.
+		server, auth = sec.GetAnnotations()[mustgather.KubeconfigServerAnnotation], "unknown"
+	} else {
+		cfg, err := clientcmd.Load(kc)
+		if err != nil {
+			return []string{fmt.Sprintf("%s: the kubeconfig does not parse: %v", where, err)}
 		}
-		if ai := cfg.AuthInfos[c.AuthInfo]; ai != nil {
-			switch {
-			case ai.Token != "" || ai.TokenFile != "":
-				auth = "token"
-			case len(ai.ClientCertificateData) > 0 || ai.ClientCertificate != "":
-				auth = "certificate"
+		if c := cfg.Contexts[cfg.CurrentContext]; c != nil {
+			if cl := cfg.Clusters[c.Cluster]; cl != nil {
+				server = cl.Server
+			}
+			if ai := cfg.AuthInfos[c.AuthInfo]; ai != nil {
+				switch {
+				case ai.Token != "" || ai.TokenFile != "":
+					auth = "token"
+				case len(ai.ClientCertificateData) > 0 || ai.ClientCertificate != "":
+					auth = "certificate"
+				}
 			}
 		}
 	}
 	if hubHost != "" && server != "" && !strings.EqualFold(strings.TrimSuffix(server, "/"), strings.TrimSuffix(hubHost, "/")) {
 		out = append(out, fmt.Sprintf("%s points at %s, but the hub is %s", where, server, hubHost))
 	}
-	if crt, ok := decode("tls.crt"); ok && crt != nil {
+	if crt, ok := decode("tls.crt"); ok && !elided(crt) {
 		block, _ := pem.Decode(crt)
 		if block == nil {
 			out = append(out, where+": tls.crt is not a PEM certificate")
@@ -260,4 +258,17 @@ func (r *Runner) agentWorkloads(ctx context.Context, cluster string, sp *spoke) 
 		}
 	}
 	return out
+}
+
+// elided reports a value an archive replaced: empty, or the archive API's run of '*'.
+func elided(b []byte) bool {
+	if len(b) == 0 {
+		return true
+	}
+	for _, c := range b {
+		if c != '*' {
+			return false
+		}
+	}
+	return true
 }

@@ -423,6 +423,10 @@ func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
 	if err := writeKubeconfig(bootstrap, "hub", f.Hub.URL, f.pki.caCert, AdminToken, "", ""); err != nil {
 		return err
 	}
+	bootstrapData, err := os.ReadFile(bootstrap)
+	if err != nil {
+		return err
+	}
 	for _, s := range f.Spokes {
 		if err := installCRDs(ctx, s.Dynamic, crds); err != nil {
 			return fmt.Errorf("%s CRDs: %w", s.Name, err)
@@ -431,6 +435,9 @@ func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
 			return err
 		}
 		if err := registerNode(ctx, s); err != nil {
+			return err
+		}
+		if err := mirrorBootstrapSecret(ctx, s, bootstrapData); err != nil {
 			return err
 		}
 		ports, err := freePorts(2)
