@@ -135,7 +135,7 @@ func TestDiagnose(t *testing.T) {
 		}
 		cma := &addonv1alpha1.ClusterManagementAddOn{ObjectMeta: metav1.ObjectMeta{Name: "e2e-placed-addon"},
 			Spec: addonv1alpha1.ClusterManagementAddOnSpec{InstallStrategy: addonv1alpha1.InstallStrategy{
-				Type: addonv1alpha1.AddonInstallStrategyPlacements,
+				Type:       addonv1alpha1.AddonInstallStrategyPlacements,
 				Placements: []addonv1alpha1.PlacementStrategy{{PlacementRef: addonv1alpha1.PlacementRef{Name: "e2e-everywhere", Namespace: ns}}},
 			}}}
 		cmas := env.fleet.HubAddon.AddonV1alpha1().ClusterManagementAddOns()

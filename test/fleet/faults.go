@@ -25,7 +25,9 @@ const (
 	BootstrapKubeconfigSecret = "bootstrap-hub-kubeconfig"
 )
 
-func (c *Cluster) hubKubeconfigDir(f *Fleet) string { return filepath.Join(f.Dir, c.Name+"-hub-kubeconfig") }
+func (c *Cluster) hubKubeconfigDir(f *Fleet) string {
+	return filepath.Join(f.Dir, c.Name+"-hub-kubeconfig")
+}
 
 // mirrorBootstrapSecret stores the bootstrap kubeconfig as the Secret a klusterlet install creates.
 func mirrorBootstrapSecret(ctx context.Context, s *Cluster, kubeconfig []byte) error {
