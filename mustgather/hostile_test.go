@@ -14,7 +14,6 @@ type entry struct {
 	name, link string
 	typ        byte
 	body       string
-	size       int64 // header size when it lies about the body
 }
 
 func writeArchive(t *testing.T, entries []entry) string {

@@ -20,12 +20,10 @@ import (
 
 // Record is filled during a tool call by the parts that decide (authorization, the kubectl policy).
 type Record struct {
-	mu        sync.Mutex
-	clusters  []string
-	denied    []string
-	verb      string
-	resources []string
-	refused   string
+	mu       sync.Mutex
+	clusters []string
+	denied   []string
+	refused  string
 }
 
 type recordKey struct{}

@@ -22,9 +22,7 @@ var (
 	gvrBinding   = schema.GroupVersionResource{Group: "cluster.open-cluster-management.io", Version: "v1beta2", Resource: "managedclustersetbindings"}
 	gvrCSR       = schema.GroupVersionResource{Group: "certificates.k8s.io", Version: "v1", Resource: "certificatesigningrequests"}
 	gvrMSA       = schema.GroupVersionResource{Group: "authentication.open-cluster-management.io", Version: "v1beta1", Resource: "managedserviceaccounts"}
-	gvrWork      = schema.GroupVersionResource{Group: "work.open-cluster-management.io", Version: "v1", Resource: "manifestworks"}
 	gvrPods      = schema.GroupVersionResource{Version: "v1", Resource: "pods"}
-	gvrEvents    = schema.GroupVersionResource{Version: "v1", Resource: "events"}
 	gvrSecrets   = schema.GroupVersionResource{Version: "v1", Resource: "secrets"}
 	gvrLeases    = schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
 )
