@@ -145,15 +145,18 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 	}
 	var items []*unstructured.Unstructured
 	if r := c.Resources[gr]; r != nil {
+		var matched []*Object
 		for _, o := range r.Objects {
-			if (ns != "" && o.Namespace != ns) || !lsel.Matches(labels.Set(o.Labels)) {
-				continue
+			if (ns == "" || o.Namespace == ns) && lsel.Matches(labels.Set(o.Labels)) {
+				matched = append(matched, o)
 			}
-			u, err := c.Load(o)
-			if err != nil {
-				w.status(apierrors.NewInternalError(err))
-				return
-			}
+		}
+		loaded, err := c.loadAll(matched)
+		if err != nil {
+			w.status(apierrors.NewInternalError(err))
+			return
+		}
+		for _, u := range loaded {
 			if matchFields(u.Object, fsel) {
 				items = append(items, u)
 			}

@@ -112,21 +112,42 @@ func (c *Cluster) Load(o *Object) (*unstructured.Unstructured, error) {
 	return nil, fmt.Errorf("%s no longer holds %s/%s", o.file, o.Namespace, o.Name)
 }
 
+// loadAll parses objects with a worker per CPU, keeping their order.
+func (c *Cluster) loadAll(objs []*Object) ([]*unstructured.Unstructured, error) {
+	out := make([]*unstructured.Unstructured, len(objs))
+	errs := make([]error, len(objs))
+	workers := min(runtime.GOMAXPROCS(0), len(objs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i], errs[i] = c.Load(objs[i])
+			}
+		}()
+	}
+	for i := range objs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // All parses every object of a resource.
 func (c *Cluster) All(gr schema.GroupResource) ([]*unstructured.Unstructured, error) {
 	r := c.Resources[gr]
 	if r == nil {
 		return nil, nil
 	}
-	out := make([]*unstructured.Unstructured, 0, len(r.Objects))
-	for _, o := range r.Objects {
-		u, err := c.Load(o)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, u)
-	}
-	return out, nil
+	return c.loadAll(r.Objects)
 }
 
 // fileRef is an object file waiting to be parsed, with what its path says.
