@@ -111,33 +111,23 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	if cfg.PrepareCredentials {
 		go prepareCredentials(cmd.Context(), log, registry, provider)
 	}
-	engine, cleanup, err := newEngine(cfg)
+	sh, closeShared, err := openShared(cfg)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	auditLog, closeAudit, err := audit.Open(cfg.AuditLog)
-	if err != nil {
-		return &config.Error{Setting: "audit-log", Err: err}
-	}
-	defer func() { _ = closeAudit() }()
-	authz := newAuthorizer(hub, cfg)
-	books, err := runbooks.Load(cfg.Runbooks)
-	if err != nil {
-		return &config.Error{Setting: "runbooks", Err: err}
-	}
+	defer closeShared()
 	s := mcpserver.New(log, tools.Deps{
-		Runbooks:          books,
+		Runbooks:          sh.books,
 		Source:            registry,
 		Clusters:          provider,
-		Kubectl:           engine,
+		Kubectl:           sh.engine,
 		ReadOnly:          cfg.ReadOnly,
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
 		MustGatherDir:     mustGatherDir(cfg, filepath.Join(os.TempDir(), "multicluster-mcp-server-must-gather")),
-		Authz:             authz,
-	}, auditLog)
+		Authz:             newAuthorizer(hub, cfg),
+	}, sh.audit)
 	opts := serveOptions(cfg)
 	opts.Ready = registry.Ready
 	if !cfg.InsecureNoAuth {
@@ -220,6 +210,30 @@ func prepareCredentials(ctx context.Context, log *zap.Logger, registry *ocm.Regi
 	log.Info("credentials prepared", zap.Int("clusters", len(targets)), zap.Int("failed", len(errs)))
 }
 
+// shared is what both serving modes need: the kubectl engine, the audit log and the runbooks.
+type shared struct {
+	engine *kubectl.Engine
+	audit  *audit.Logger
+	books  *runbooks.Set
+}
+
+func openShared(cfg *config.Config) (*shared, func(), error) {
+	books, err := runbooks.Load(cfg.Runbooks)
+	if err != nil {
+		return nil, nil, &config.Error{Setting: "runbooks", Err: err}
+	}
+	auditLog, closeAudit, err := audit.Open(cfg.AuditLog)
+	if err != nil {
+		return nil, nil, &config.Error{Setting: "audit-log", Err: err}
+	}
+	engine, cleanup, err := newEngine(cfg)
+	if err != nil {
+		_ = closeAudit()
+		return nil, nil, err
+	}
+	return &shared{engine: engine, audit: auditLog, books: books}, func() { cleanup(); _ = closeAudit() }, nil
+}
+
 // newEngine prepares the in-process kubectl with a private folder for manifests, removed at exit.
 func newEngine(cfg *config.Config) (*kubectl.Engine, func(), error) {
 	dir, err := os.MkdirTemp("", "multicluster-mcp-server-")
@@ -255,26 +269,17 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 	}
 	log.Info("serving a must-gather archive", zap.String("path", cfg.MustGather), zap.Strings("clusters", archive.Names()),
 		zap.Int("files", archive.Files), zap.Duration("opened in", time.Since(began)), zap.String("transport", cfg.Transport))
-	engine, cleanup, err := newEngine(cfg)
+	sh, closeShared, err := openShared(cfg)
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	auditLog, closeAudit, err := audit.Open(cfg.AuditLog)
-	if err != nil {
-		return &config.Error{Setting: "audit-log", Err: err}
-	}
-	defer func() { _ = closeAudit() }()
+	defer closeShared()
 	ref := archive.ReferenceTime()
-	books, err := runbooks.Load(cfg.Runbooks)
-	if err != nil {
-		return &config.Error{Setting: "runbooks", Err: err}
-	}
 	s := mcpserver.New(log, tools.Deps{
-		Runbooks:          books,
+		Runbooks:          sh.books,
 		Source:            src,
 		Clusters:          mustgather.Connector{Archive: archive},
-		Kubectl:           engine,
+		Kubectl:           sh.engine,
 		ReadOnly:          true,
 		Offline:           true,
 		Archive:           archive,
@@ -282,7 +287,7 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
 		Now:               func() time.Time { return ref },
-	}, auditLog)
+	}, sh.audit)
 	opts := serveOptions(cfg)
 	// An archive holds no identities to check tokens against: offline HTTP serves without authentication.
 	opts.Guard.InsecureNoAuth = true

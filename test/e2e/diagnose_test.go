@@ -70,15 +70,7 @@ func TestDiagnose(t *testing.T) {
 			t.Fatal(text)
 		}
 		spoke3 := env.fleet.Spoke("spoke3")
-		spoke3.RegistrationAgent.Stop(10 * time.Second)
-		t.Cleanup(func() {
-			if err := spoke3.RegistrationAgent.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 2*time.Minute); err != nil {
-				t.Fatal(err)
-			}
-		})
+		stopUntilCleanup(t, spoke3.RegistrationAgent, "spoke3")
 		if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionUnknown, 2*time.Minute); err != nil {
 			t.Fatal(err)
 		}

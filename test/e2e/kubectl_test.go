@@ -312,15 +312,7 @@ func TestFanOut(t *testing.T) {
 	}
 
 	spoke3 := env.fleet.Spoke("spoke3")
-	spoke3.APIServer.Stop(10 * time.Second)
-	t.Cleanup(func() {
-		if err := spoke3.APIServer.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if err := env.fleet.WaitClusterCondition(context.Background(), "spoke3", "ManagedClusterConditionAvailable", metav1.ConditionTrue, 3*time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	})
+	stopUntilCleanup(t, spoke3.APIServer, "spoke3")
 	began := time.Now()
 	text, isErr = callTool(t, c, "kubectl", map[string]any{"cluster": "hub,spoke1,spoke3", "command": "get ns kube-system", "timeout": "8s"})
 	took := time.Since(began)

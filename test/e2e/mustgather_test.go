@@ -61,15 +61,7 @@ func TestMustGatherWithASpokeDown(t *testing.T) {
 		t.Fatal(text)
 	}
 	spoke3 := env.fleet.Spoke("spoke3")
-	spoke3.APIServer.Stop(10 * time.Second)
-	t.Cleanup(func() {
-		if err := spoke3.APIServer.Start(); err != nil {
-			t.Fatal(err)
-		}
-		if err := env.fleet.WaitClusterCondition(context.Background(), "spoke3", "ManagedClusterConditionAvailable", metav1.ConditionTrue, 3*time.Minute); err != nil {
-			t.Fatal(err)
-		}
-	})
+	stopUntilCleanup(t, spoke3.APIServer, "spoke3")
 	began := time.Now()
 	text, path, progress := collect(t, s, map[string]any{"clusters": "spoke1,spoke2,spoke3"})
 	t.Logf("collection: %s in %s\n%s", path, time.Since(began).Round(time.Millisecond), text)

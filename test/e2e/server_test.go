@@ -15,6 +15,8 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
 
 // syncBuffer collects a process's output; it is safe for a writer goroutine and a reading test, and
@@ -267,4 +269,19 @@ func tableRows(t *testing.T, text string) []map[string]string {
 		rows = append(rows, row)
 	}
 	return rows
+}
+
+// stopUntilCleanup stops a fleet process for the rest of the test; the cleanup starts it again and waits
+// until the hub sees the cluster available, so that later tests find the fleet whole.
+func stopUntilCleanup(t *testing.T, p *fleet.Process, cluster string) {
+	t.Helper()
+	p.Stop(10 * time.Second)
+	t.Cleanup(func() {
+		if err := p.Start(); err != nil {
+			t.Fatal(err)
+		}
+		if err := env.fleet.WaitClusterCondition(context.Background(), cluster, "ManagedClusterConditionAvailable", "True", 3*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	})
 }

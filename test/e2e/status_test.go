@@ -50,15 +50,7 @@ func TestSpoke3Faults(t *testing.T) {
 	}
 
 	t.Run("registration agent stopped", func(t *testing.T) {
-		spoke3.RegistrationAgent.Stop(10 * time.Second)
-		t.Cleanup(func() {
-			if err := spoke3.RegistrationAgent.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 2*time.Minute); err != nil {
-				t.Fatal(err)
-			}
-		})
+		stopUntilCleanup(t, spoke3.RegistrationAgent, "spoke3")
 		if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionUnknown, 2*time.Minute); err != nil {
 			t.Fatal(err)
 		}
@@ -80,15 +72,7 @@ func TestSpoke3Faults(t *testing.T) {
 	})
 
 	t.Run("API server stopped", func(t *testing.T) {
-		spoke3.APIServer.Stop(10 * time.Second)
-		t.Cleanup(func() {
-			if err := spoke3.APIServer.Start(); err != nil {
-				t.Fatal(err)
-			}
-			if err := env.fleet.WaitClusterCondition(ctx, "spoke3", clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 3*time.Minute); err != nil {
-				t.Fatal(err)
-			}
-		})
+		stopUntilCleanup(t, spoke3.APIServer, "spoke3")
 		began := time.Now()
 		text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke3"})
 		took := time.Since(began)
