@@ -105,7 +105,9 @@ func Register(s *server.MCPServer, d Deps) {
 	if d.Archive != nil {
 		s.AddTools(mustGatherSummaryTool(d))
 	}
-	if !d.Offline && d.Clusters != nil && d.MustGatherDir != "" {
+	// must_gather writes to the server's disk: read-only mode, which keeps only read-only tools, leaves it
+	// to the `must-gather` command.
+	if !d.Offline && !d.ReadOnly && d.Clusters != nil && d.MustGatherDir != "" {
 		s.AddTools(mustGatherTool(d))
 	}
 	if d.Runbooks != nil {

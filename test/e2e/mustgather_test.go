@@ -55,7 +55,7 @@ func collect(t *testing.T, s *session, args map[string]any) (string, string, int
 // collected, spoke3's failure is in the summary and in the archive.
 func TestMustGatherWithASpokeDown(t *testing.T) {
 	out := t.TempDir()
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--must-gather-dir", out, "--cluster-timeout", "5s")
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-mg", "--must-gather-dir", out, "--cluster-timeout", "5s")
 	// Credentials for spoke3 while it is up, so the failure below is the API server's, not provisioning's.
 	if text, isErr := callTool(t, s.Client, "kubectl", map[string]any{"cluster": "spoke3", "command": "get ns default"}); isErr {
 		t.Fatal(text)
@@ -135,7 +135,7 @@ func assertNoTokensIn(t *testing.T, archive string) {
 // same questions about the same objects.
 func TestOfflineAnswersMatchLive(t *testing.T) {
 	out := t.TempDir()
-	live := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--must-gather-dir", out)
+	live := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-mg", "--must-gather-dir", out)
 	_, path, _ := collect(t, live, map[string]any{"clusters": "spoke1,spoke2"})
 	if os.Getenv("UPDATE_SAMPLE") != "" {
 		copyFile(t, path, filepath.Join(fleet.ModuleRoot(), "mustgather", "testdata", "sample-fleet.tar.gz"))
