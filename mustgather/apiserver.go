@@ -146,7 +146,7 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 	var items []*unstructured.Unstructured
 	if r := c.Resources[gr]; r != nil {
 		var matched []*Object
-		for _, o := range r.Objects {
+		for _, o := range r.Candidates(lsel) {
 			if (ns == "" || o.Namespace == ns) && lsel.Matches(labels.Set(o.Labels)) {
 				matched = append(matched, o)
 			}
@@ -190,7 +190,7 @@ func matchFields(o map[string]any, sel fields.Selector) bool {
 // write answers with a table when the client asks for one (kubectl get), else with objects.
 func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.GroupResource, items []*unstructured.Unstructured, isList bool) {
 	if strings.Contains(req.Header.Get("Accept"), "as=Table") {
-		w.json(c.table(gr, items, a.ReferenceTime()))
+		w.json(c.table(gr, items, a.ReferenceTime(), req.URL.Query().Get("includeObject")))
 		return
 	}
 	if gr == (schema.GroupResource{Resource: "secrets"}) {
@@ -213,12 +213,25 @@ func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.Gr
 	w.json(list)
 }
 
-func (c *Cluster) table(gr schema.GroupResource, items []*unstructured.Unstructured, now time.Time) *metav1.Table {
+// table renders rows like the API server: each row carries its object's metadata (includeObject=Metadata,
+// the default), the whole object (Object) or nothing (None).
+func (c *Cluster) table(gr schema.GroupResource, items []*unstructured.Unstructured, now time.Time, include string) *metav1.Table {
 	p := c.printerFor(gr)
 	t := &metav1.Table{TypeMeta: metav1.TypeMeta{Kind: "Table", APIVersion: "meta.k8s.io/v1"}, ColumnDefinitions: p.definitions()}
 	t.ResourceVersion = "1"
 	for _, o := range items {
-		t.Rows = append(t.Rows, metav1.TableRow{Cells: p.row(o.Object, now), Object: runtime.RawExtension{Object: o}})
+		row := metav1.TableRow{Cells: p.row(o.Object, now)}
+		switch include {
+		case "Object":
+			row.Object = runtime.RawExtension{Object: o}
+		case "None":
+		default:
+			md, _, _ := unstructured.NestedMap(o.Object, "metadata")
+			row.Object = runtime.RawExtension{Object: &unstructured.Unstructured{Object: map[string]any{
+				"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": md,
+			}}}
+		}
+		t.Rows = append(t.Rows, row)
 	}
 	return t
 }

@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
 // generateArchive writes a must-gather folder of n objects (pods, 90%; configmaps and events, the
@@ -49,11 +51,11 @@ func generateArchive(b *testing.B, dir string, n int) int64 {
 	return total
 }
 
+// podTemplate carries its bulk in the pod spec (an environment variable), where real pods carry theirs
+// once managedFields are dropped, as the collector does.
 const podTemplate = `apiVersion: v1
 kind: Pod
 metadata:
-  annotations:
-    padding: %[4]s
   creationTimestamp: "2026-11-20T01:00:00Z"
   labels:
     app: app-%[1]d
@@ -62,7 +64,10 @@ metadata:
   namespace: %[2]s
 spec:
   containers:
-  - image: registry.example/app:1
+  - env:
+    - name: PADDING
+      value: %[4]s
+    image: registry.example/app:1
     name: app
   nodeName: worker-%[5]d
 status:
@@ -91,7 +96,6 @@ func BenchmarkOpenLargeArchive(b *testing.B) {
 	dir := b.TempDir()
 	n := benchObjects(b)
 	size := generateArchive(b, dir, n)
-	b.ReportMetric(float64(size)/(1<<20), "archive-MB")
 	b.ResetTimer()
 	var a *Archive
 	var openTime time.Duration
@@ -114,20 +118,58 @@ func BenchmarkOpenLargeArchive(b *testing.B) {
 	runtime.ReadMemStats(&ms)
 	b.ReportMetric(openTime.Seconds(), "open-s")
 	b.ReportMetric(float64(ms.HeapInuse)/(1<<20), "heap-MB")
-	kube := clientForB(b, a, "cluster1")
-	ctx := context.Background()
+	// `kubectl get pods -A -l app=x` the way the kubectl tool runs it offline: the in-process kubectl over
+	// the archive's API (a table with metadata rows).
+	engine, err := kubectl.NewEngine(kubectl.Options{WorkDir: b.TempDir()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	cfg, err := Connector{Archive: a}.RESTConfig(context.Background(), ocm.Target{Name: "cluster1"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	query := func(label string) time.Duration {
+		words, _ := kubectl.Split("get pods -A -l app=" + label)
+		plan, err := kubectl.Check(words, kubectl.ReadTool, false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		began := time.Now()
+		res := engine.Run(context.Background(), kubectl.Request{Key: "cluster1", Config: cfg, Plan: plan, Timeout: time.Minute})
+		if res.Err != nil || !strings.Contains(res.Stdout, "pod-") {
+			b.Fatalf("query: %v %s", res.Err, res.Stderr)
+		}
+		return time.Since(began)
+	}
+	// The first time a set of objects is asked for, their files are parsed; then they are cached.
+	var cold []time.Duration
+	for i := 1; i <= 20; i++ {
+		cold = append(cold, query(fmt.Sprintf("app-%d", i)))
+	}
+	sort.Slice(cold, func(i, j int) bool { return cold[i] < cold[j] })
+	b.ReportMetric(float64(cold[len(cold)/2].Microseconds())/1000, "first-query-p50-ms")
 	var lat []time.Duration
 	for i := 0; i < 200; i++ {
-		began := time.Now()
-		pods, err := kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{LabelSelector: fmt.Sprintf("app=app-%d", i%997)})
-		if err != nil || len(pods.Items) == 0 {
-			b.Fatalf("query: %v", err)
-		}
-		lat = append(lat, time.Since(began))
+		lat = append(lat, query("app-0"))
 	}
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "query-p50-ms")
 	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "query-p99-ms")
-	runtime.ReadMemStats(&ms)
-	b.ReportMetric(float64(ms.Sys)/(1<<20), "sys-MB")
+	b.ReportMetric(float64(size)/(1<<20), "archive-MB")
+	b.ReportMetric(float64(peakRSS())/(1<<20), "peak-RSS-MB")
+}
+
+// peakRSS is the process's high-water resident memory (VmHWM), generation of the archive included.
+func peakRSS() int64 {
+	data, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
 }

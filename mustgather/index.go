@@ -12,6 +12,8 @@ import (
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/selection"
 	kruntime "k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/lru"
@@ -24,6 +26,38 @@ type Resource struct {
 	Kind       string
 	Namespaced bool
 	Objects    []*Object // sorted by namespace, then name
+	// byLabel indexes objects by "key=value", in Objects order, for equality selectors.
+	byLabel map[string][]*Object
+}
+
+// Candidates returns the objects that can match a label selector: for a selector with an equality
+// requirement, the smallest indexed set; otherwise every object. The caller still applies the selector.
+func (r *Resource) Candidates(sel labels.Selector) []*Object {
+	reqs, _ := sel.Requirements()
+	best := r.Objects
+	for _, req := range reqs {
+		if req.Operator() != selection.Equals && req.Operator() != selection.DoubleEquals {
+			continue
+		}
+		for v := range req.Values() {
+			if set := r.byLabel[req.Key()+"="+v]; len(set) < len(best) {
+				best = set
+			}
+			if len(best) == 0 {
+				return nil
+			}
+		}
+	}
+	return best
+}
+
+func (r *Resource) indexLabels() {
+	r.byLabel = map[string][]*Object{}
+	for _, o := range r.Objects {
+		for k, v := range o.Labels {
+			r.byLabel[k+"="+v] = append(r.byLabel[k+"="+v], o)
+		}
+	}
 }
 
 // Object is an indexed object: what list filtering needs is read when the archive is opened; the
@@ -315,6 +349,7 @@ func indexAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
 	for _, r := range out {
 		sortObjects(r.Objects)
 		r.Objects = dedupe(r.Objects)
+		r.indexLabels()
 	}
 	return out, firstErr
 }
