@@ -60,6 +60,7 @@ BENCHTIME ?= 200x
 bench: build fleet-binaries
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
 		$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m ./test/bench/
+	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./mustgather/
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \

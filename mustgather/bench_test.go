@@ -21,7 +21,7 @@ import (
 // rest), about 10 KiB each, spread over 300 namespaces, with 997 distinct app labels.
 func generateArchive(b *testing.B, dir string, n int) int64 {
 	b.Helper()
-	pad := strings.Repeat("x", 8*1024)
+	pad := strings.Repeat("x", 10*1024+512)
 	var total int64
 	for i := 0; i < n; i++ {
 		ns := fmt.Sprintf("ns-%03d", i%300)
