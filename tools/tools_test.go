@@ -1,0 +1,92 @@
+package tools
+
+import (
+	"context"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"k8s.io/client-go/rest"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+)
+
+// noClusters satisfies Connector for tests that only look at tool definitions.
+type noClusters struct{}
+
+func (noClusters) RESTConfig(context.Context, ocm.Target) (*rest.Config, error) { return nil, nil }
+func (noClusters) Provisioned(string) bool                                     { return false }
+func (noClusters) CredentialState(context.Context, string) []string            { return nil }
+
+func toolsOf(t *testing.T, d Deps) map[string]mcp.Tool {
+	t.Helper()
+	s := server.NewMCPServer("test", "0")
+	Register(s, d)
+	out := map[string]mcp.Tool{}
+	for name, st := range s.ListTools() {
+		out[name] = st.Tool
+	}
+	return out
+}
+
+// TestToolDefinitions checks every tool in every mode: which tools exist, snake_case names, a title and
+// a description, every annotation set, and read-only mode offering read-only tools only.
+func TestToolDefinitions(t *testing.T) {
+	engine, err := kubectl.NewEngine(kubectl.Options{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	books, err := runbooks.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()}
+	ro := live
+	ro.ReadOnly = true
+	offline := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, ReadOnly: true, Offline: true, Archive: &mustgather.Archive{}}
+	modes := []struct {
+		name string
+		deps Deps
+		want []string
+	}{
+		{"live", live, []string{"cluster_status", "diagnose", "kubectl", "kubectl_write", "list_clusters", "must_gather", "search_runbooks"}},
+		{"read-only", ro, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "search_runbooks"}},
+		{"offline", offline, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "must_gather_summary", "search_runbooks"}},
+	}
+	snake := regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
+	for _, m := range modes {
+		t.Run(m.name, func(t *testing.T) {
+			tools := toolsOf(t, m.deps)
+			var names []string
+			for n := range tools {
+				names = append(names, n)
+			}
+			sort.Strings(names)
+			if strings.Join(names, ",") != strings.Join(m.want, ",") {
+				t.Fatalf("tools %v, want %v", names, m.want)
+			}
+			for name, tool := range tools {
+				a := tool.Annotations
+				if !snake.MatchString(name) || a.Title == "" || len(tool.Description) < 40 {
+					t.Errorf("%s: name, title or description missing", name)
+				}
+				if a.ReadOnlyHint == nil || a.DestructiveHint == nil || a.IdempotentHint == nil || a.OpenWorldHint == nil {
+					t.Errorf("%s: an annotation is not set: %+v", name, a)
+					continue
+				}
+				if m.deps.ReadOnly && !*a.ReadOnlyHint {
+					t.Errorf("%s is offered in read-only mode but is not read-only", name)
+				}
+				if *a.ReadOnlyHint && *a.DestructiveHint {
+					t.Errorf("%s is both read-only and destructive", name)
+				}
+			}
+		})
+	}
+}
