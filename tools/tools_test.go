@@ -21,8 +21,8 @@ import (
 type noClusters struct{}
 
 func (noClusters) RESTConfig(context.Context, ocm.Target) (*rest.Config, error) { return nil, nil }
-func (noClusters) Provisioned(string) bool                                     { return false }
-func (noClusters) CredentialState(context.Context, string) []string            { return nil }
+func (noClusters) Provisioned(string) bool                                      { return false }
+func (noClusters) CredentialState(context.Context, string) []string             { return nil }
 
 func toolsOf(t *testing.T, d Deps) map[string]mcp.Tool {
 	t.Helper()
