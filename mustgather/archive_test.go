@@ -165,10 +165,3 @@ func TestSampleArchive(t *testing.T) {
 	}
 }
 
-func clientForB(b *testing.B, a *Archive, cluster string) kubernetes.Interface {
-	kube, err := kubernetes.NewForConfig(&rest.Config{Host: Host(cluster), Transport: a.RoundTripper(), QPS: -1})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return kube
-}
