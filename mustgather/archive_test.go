@@ -164,4 +164,3 @@ func TestSampleArchive(t *testing.T) {
 		t.Errorf("spoke1 nodes: %v", err)
 	}
 }
-
