@@ -2,6 +2,8 @@ package tools
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
@@ -89,4 +91,68 @@ func TestToolDefinitions(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestREADMEDocumentsEveryTool keeps the README's tool table in step with the tools the server offers:
+// one row per tool, in the table itself (a blank line would end it), with the tool's annotations.
+func TestREADMEDocumentsEveryTool(t *testing.T) {
+	engine, err := kubectl.NewEngine(kubectl.Options{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	books, err := runbooks.Load("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()})
+	for name, tool := range toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Offline: true, Archive: &mustgather.Archive{}}) {
+		all[name] = tool
+	}
+	data, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := readmeToolRows(string(data))
+	for name, tool := range all {
+		row, ok := rows[name]
+		if !ok {
+			t.Errorf("the README's tool table has no row for %s", name)
+			continue
+		}
+		annotations := row[len(row)-1]
+		readOnly := strings.Contains(annotations, "read-only") && !strings.Contains(annotations, "not read-only")
+		if *tool.Annotations.ReadOnlyHint != readOnly {
+			t.Errorf("README row %s says %q, but ReadOnlyHint is %v", name, annotations, *tool.Annotations.ReadOnlyHint)
+		}
+		if *tool.Annotations.DestructiveHint != (strings.Contains(annotations, "destructive") && !strings.Contains(annotations, "not destructive")) {
+			t.Errorf("README row %s says %q, but DestructiveHint is %v", name, annotations, *tool.Annotations.DestructiveHint)
+		}
+	}
+	for name := range rows {
+		if _, ok := all[name]; !ok {
+			t.Errorf("the README documents a tool %s that the server does not offer", name)
+		}
+	}
+}
+
+// readmeToolRows returns the cells of each row of the README's tool table, by tool name.
+func readmeToolRows(readme string) map[string][]string {
+	rows := map[string][]string{}
+	lines := strings.Split(readme, "\n")
+	for i, line := range lines {
+		if !strings.HasPrefix(line, "| tool |") {
+			continue
+		}
+		for _, row := range lines[i+2:] {
+			if !strings.HasPrefix(row, "| `") {
+				return rows
+			}
+			var cells []string
+			for _, c := range strings.Split(strings.Trim(row, "|"), " | ") {
+				cells = append(cells, strings.TrimSpace(c))
+			}
+			rows[strings.Trim(cells[0], "`")] = cells
+		}
+	}
+	return rows
 }
