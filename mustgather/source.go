@@ -88,6 +88,17 @@ func convertAll[T any](c *Cluster, gr schema.GroupResource, add func(*T)) error 
 	return nil
 }
 
+// NotCollectedError says the archive has no folder for a cluster: it was not among the collection's
+// targets. Unlike a collection error recorded by the collector, it says nothing about the cluster's health.
+type NotCollectedError struct {
+	Cluster string
+	Holds   []string
+}
+
+func (e *NotCollectedError) Error() string {
+	return fmt.Sprintf("the must-gather holds no data for cluster %s (it holds: %s)", e.Cluster, strings.Join(e.Holds, ", "))
+}
+
 // Connector gives tools a REST config per cluster that reads the archive.
 type Connector struct{ Archive *Archive }
 
@@ -99,7 +110,7 @@ func (c Connector) RESTConfig(_ context.Context, t ocm.Target) (*rest.Config, er
 	}
 	cl := c.Archive.Clusters[name]
 	if cl == nil {
-		return nil, fmt.Errorf("the must-gather holds no data for cluster %s (it holds: %s)", name, strings.Join(c.Archive.Names(), ", "))
+		return nil, &NotCollectedError{Cluster: name, Holds: c.Archive.Names()}
 	}
 	if len(cl.Resources) == 0 {
 		return nil, fmt.Errorf("the must-gather could not collect cluster %s: %s", name, c.Archive.Errors[name])

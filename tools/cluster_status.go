@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -18,6 +19,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -125,6 +127,11 @@ func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.Li
 		return nil, "not read: the cluster is not available and the server holds no credentials for it yet", nil
 	}
 	cfg, err := d.Clusters.RESTConfig(ctx, t)
+	var notCollected *mustgather.NotCollectedError
+	if errors.As(err, &notCollected) {
+		// Not a target of the collection: no evidence about the spoke, so no effect on the verdict.
+		return nil, "not read: " + err.Error(), nil
+	}
 	if err != nil {
 		return nil, "", err
 	}

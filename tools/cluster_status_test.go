@@ -2,8 +2,11 @@ package tools
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 )
 
 func TestClusterStatusGolden(t *testing.T) {
@@ -22,5 +25,29 @@ func TestClusterStatusUnknownName(t *testing.T) {
 	_, err := clusterStatusText(context.Background(), fixtureDeps(), "east-prd")
 	if err == nil || !strings.Contains(err.Error(), `did you mean "east-prod"`) {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestClusterStatusOfflineClusterNotCollected: a cluster the hub knows but the collection did not target
+// is judged from the hub's view alone; its absence from the archive is said, not taken for an outage.
+func TestClusterStatusOfflineClusterNotCollected(t *testing.T) {
+	a, err := mustgather.Open(filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"), mustgather.OpenOptions{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	src, err := a.Source()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := Deps{Source: src, Clusters: mustgather.Connector{Archive: a}, Offline: true, Archive: a, Now: a.ReferenceTime}
+	got, err := clusterStatusText(context.Background(), d, "spoke3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"Cluster spoke3: Healthy\n", "not read: the must-gather holds no data for cluster spoke3 (it holds: hub, spoke1, spoke2)"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
 	}
 }
