@@ -3,6 +3,7 @@
 package bench
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -159,6 +160,42 @@ func rssBytes(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// cpuTime is the user plus system CPU time a process has used so far (0 when /proc cannot tell).
+func cpuTime(pid int) time.Duration {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) may hold spaces; the fields after its closing parenthesis do not.
+	fields := strings.Fields(string(data[bytes.LastIndexByte(data, ')')+1:]))
+	if len(fields) < 13 {
+		return 0
+	}
+	utime, _ := strconv.ParseInt(fields[11], 10, 64) // field 14
+	stime, _ := strconv.ParseInt(fields[12], 10, 64) // field 15
+	const clockTicksPerSecond = 100                  // USER_HZ on every Linux architecture Go supports
+	return time.Duration(utime+stime) * time.Second / clockTicksPerSecond
+}
+
+// fleetCPUTime is the CPU time every process of the test fleet has used so far.
+func fleetCPUTime() time.Duration {
+	var total time.Duration
+	for _, p := range shared.hub.Processes() {
+		if pid := p.PID(); pid > 0 {
+			total += cpuTime(pid)
+		}
+	}
+	return total
+}
+
+// reportCPU adds the CPU time per operation of the server and of the fleet since the given marks: on a
+// machine with few cores it tells CPU-bound work from waiting.
+func reportCPU(b *testing.B, serverPID int, serverMark, fleetMark time.Duration) {
+	perOp := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 / float64(b.N) }
+	b.ReportMetric(perOp(cpuTime(serverPID)-serverMark), "server-cpu-ms/op")
+	b.ReportMetric(perOp(fleetCPUTime()-fleetMark), "fleet-cpu-ms/op")
 }
 
 // reportLatencies adds p50 and p99 (milliseconds) to the benchmark's metrics.

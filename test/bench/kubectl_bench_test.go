@@ -224,7 +224,7 @@ func BenchmarkFanOutGetNamespaces(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, _ := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only", "--max-output-bytes", "4194304")
+	c, cmd := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only", "--max-output-bytes", "4194304")
 	for _, n := range []int{1, 10, 100} {
 		names := make([]string, n)
 		for i := range names {
@@ -240,6 +240,7 @@ func BenchmarkFanOutGetNamespaces(b *testing.B) {
 				b.Fatalf("missing clusters in:\n%.2000s", out)
 			}
 			lat := make([]time.Duration, 0, b.N)
+			serverMark, fleetMark := cpuTime(cmd.Process.Pid), fleetCPUTime()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				began := time.Now()
@@ -248,6 +249,7 @@ func BenchmarkFanOutGetNamespaces(b *testing.B) {
 			}
 			b.StopTimer()
 			reportLatencies(b, lat)
+			reportCPU(b, cmd.Process.Pid, serverMark, fleetMark)
 		})
 	}
 }
