@@ -198,6 +198,19 @@ func reportCPU(b *testing.B, serverPID int, serverMark, fleetMark time.Duration)
 	b.ReportMetric(perOp(fleetCPUTime()-fleetMark), "fleet-cpu-ms/op")
 }
 
+// timeCalls runs one call b.N times, timed one by one, and reports their p50 and p99.
+func timeCalls(b *testing.B, run func()) {
+	lat := make([]time.Duration, 0, b.N)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		began := time.Now()
+		run()
+		lat = append(lat, time.Since(began))
+	}
+	b.StopTimer()
+	reportLatencies(b, lat)
+}
+
 // reportLatencies adds p50 and p99 (milliseconds) to the benchmark's metrics.
 func reportLatencies(b *testing.B, lat []time.Duration) {
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })
@@ -217,14 +230,6 @@ func BenchmarkListClusters1000(b *testing.B) {
 	if rows := strings.Count(call(b, c, "list_clusters", map[string]any{"clusterset": "set-3"}), "\n") - 1; rows != 100 {
 		b.Fatalf("clusterset set-3 lists %d clusters, want 100", rows)
 	}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		began := time.Now()
-		call(b, c, "list_clusters", nil)
-		lat = append(lat, time.Since(began))
-	}
-	b.StopTimer()
-	reportLatencies(b, lat)
+	timeCalls(b, func() { call(b, c, "list_clusters", nil) })
 	b.ReportMetric(float64(rssBytes(cmd.Process.Pid))/(1<<20), "server-RSS-MB")
 }

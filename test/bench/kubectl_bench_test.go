@@ -87,15 +87,7 @@ func BenchmarkGetPodsInProcess(b *testing.B) {
 	if out := call(b, c, "kubectl", args); strings.Count(out, "bench-web-") != 60 {
 		b.Fatalf("unexpected output:\n%s", out)
 	}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		began := time.Now()
-		call(b, c, "kubectl", args)
-		lat = append(lat, time.Since(began))
-	}
-	b.StopTimer()
-	reportLatencies(b, lat)
+	timeCalls(b, func() { call(b, c, "kubectl", args) })
 }
 
 // BenchmarkGetPodsKubectlBinary: the same query by spawning the kubectl binary (warm disk cache).
@@ -118,15 +110,7 @@ func BenchmarkGetPodsKubectlBinary(b *testing.B) {
 	if out := run(); strings.Count(out, "bench-web-") != 60 {
 		b.Fatalf("unexpected output:\n%s", out)
 	}
-	lat := make([]time.Duration, 0, b.N)
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		began := time.Now()
-		run()
-		lat = append(lat, time.Since(began))
-	}
-	b.StopTimer()
-	reportLatencies(b, lat)
+	timeCalls(b, func() { run() })
 }
 
 // simulateClusters registers n ManagedClusters that all point at spoke1's API server, with the objects
@@ -239,16 +223,8 @@ func BenchmarkFanOutGetNamespaces(b *testing.B) {
 			if n > 1 && strings.Count(out, "\nsim-") < n {
 				b.Fatalf("missing clusters in:\n%.2000s", out)
 			}
-			lat := make([]time.Duration, 0, b.N)
 			serverMark, fleetMark := cpuTime(cmd.Process.Pid), fleetCPUTime()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				began := time.Now()
-				call(b, c, "kubectl", args)
-				lat = append(lat, time.Since(began))
-			}
-			b.StopTimer()
-			reportLatencies(b, lat)
+			timeCalls(b, func() { call(b, c, "kubectl", args) })
 			reportCPU(b, cmd.Process.Pid, serverMark, fleetMark)
 		})
 	}
