@@ -88,26 +88,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	if cfg.MustGather != "" {
 		return serveOffline(cmd, cfg, log)
 	}
-	hub, err := ocm.ConnectHub(ocm.HubOptions{
-		Kubeconfig: cfg.Kubeconfig,
-		Context:    cfg.Context,
-		Timeout:    cfg.HubTimeout,
-		UserAgent:  mcpserver.Name + "/" + version.Version(),
-	})
+	hub, registry, provider, err := connectFleet(cmd.Context(), cfg)
 	if err != nil {
-		return &config.Error{Setting: "kubeconfig", Err: err}
+		return err
 	}
 	log.Info("starting", zap.String("version", version.Version()), zap.String("hub", hub.Name),
 		zap.String("transport", cfg.Transport), zap.Bool("readOnly", cfg.ReadOnly))
-	registry, err := ocm.NewRegistry(hub)
-	if err != nil {
-		return err
-	}
-	registry.Start(cmd.Context())
-	provider, err := newProvider(hub, registry, cfg)
-	if err != nil {
-		return err
-	}
 	if cfg.PrepareCredentials {
 		go prepareCredentials(cmd.Context(), log, registry, provider)
 	}
@@ -167,6 +153,30 @@ func mustGatherDir(cfg *config.Config, fallback string) string {
 		return cfg.MustGatherDir
 	}
 	return fallback
+}
+
+// connectFleet connects to the hub, starts the cluster registry's informers (they stop with ctx) and
+// builds the spoke credential provider: what both serve and must-gather stand on.
+func connectFleet(ctx context.Context, cfg *config.Config) (*ocm.Hub, *ocm.Registry, *auth.Provider, error) {
+	hub, err := ocm.ConnectHub(ocm.HubOptions{
+		Kubeconfig: cfg.Kubeconfig,
+		Context:    cfg.Context,
+		Timeout:    cfg.HubTimeout,
+		UserAgent:  mcpserver.Name + "/" + version.Version(),
+	})
+	if err != nil {
+		return nil, nil, nil, &config.Error{Setting: "kubeconfig", Err: err}
+	}
+	registry, err := ocm.NewRegistry(hub)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	registry.Start(ctx)
+	provider, err := newProvider(hub, registry, cfg)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return hub, registry, provider, nil
 }
 
 func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*auth.Provider, error) {

@@ -9,10 +9,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
-	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
-	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
-	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 	"github.com/ocm-fleet/multicluster-mcp-server/tools"
 )
 
@@ -34,17 +31,7 @@ func newMustGatherCommand() *cobra.Command {
 				return err
 			}
 			defer func() { _ = log.Sync() }()
-			hub, err := ocm.ConnectHub(ocm.HubOptions{Kubeconfig: cfg.Kubeconfig, Context: cfg.Context, Timeout: cfg.HubTimeout,
-				UserAgent: mcpserver.Name + "/" + version.Version()})
-			if err != nil {
-				return &config.Error{Setting: "kubeconfig", Err: err}
-			}
-			registry, err := ocm.NewRegistry(hub)
-			if err != nil {
-				return err
-			}
-			registry.Start(cmd.Context())
-			provider, err := newProvider(hub, registry, cfg)
+			_, registry, provider, err := connectFleet(cmd.Context(), cfg)
 			if err != nil {
 				return err
 			}
