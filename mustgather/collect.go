@@ -234,13 +234,22 @@ func (c *clusterCollector) skip(what string, err error) {
 
 // collectList writes every object of a resource (in ns, or everywhere).
 func (c *clusterCollector) collectList(ctx context.Context, gvr schema.GroupVersionResource, ns string) {
-	list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+	c.collect(ctx, gvr.Resource+inNamespace(ns), gvr, ns, metav1.ListOptions{}, nil)
+}
+
+// collect writes the objects of a resource (in ns, or everywhere) that opts select and keep accepts
+// (nil keeps all); what names them in the list of what was skipped.
+func (c *clusterCollector) collect(ctx context.Context, what string, gvr schema.GroupVersionResource, ns string,
+	opts metav1.ListOptions, keep func(*unstructured.Unstructured) bool) {
+	list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, opts)
 	if err != nil {
-		c.skip(gvr.Resource+inNamespace(ns), err)
+		c.skip(what, err)
 		return
 	}
 	for i := range list.Items {
-		c.writeObject(gvr, &list.Items[i])
+		if keep == nil || keep(&list.Items[i]) {
+			c.writeObject(gvr, &list.Items[i])
+		}
 	}
 }
 
@@ -254,42 +263,20 @@ func inNamespace(ns string) string {
 // collectClusterLeases keeps the registration lease of every cluster (in the cluster namespaces).
 func (c *clusterCollector) collectClusterLeases(ctx context.Context) {
 	gvr := schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
-	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{FieldSelector: "metadata.name=managed-cluster-lease"})
-	if err != nil {
-		c.skip("cluster leases", err)
-		return
-	}
-	for i := range list.Items {
-		c.writeObject(gvr, &list.Items[i])
-	}
+	c.collect(ctx, "cluster leases", gvr, "", metav1.ListOptions{FieldSelector: "metadata.name=managed-cluster-lease"}, nil)
 }
 
 // collectCRDs keeps the CRDs of the OCM API groups, so that tables read offline have their columns.
 func (c *clusterCollector) collectCRDs(ctx context.Context) {
 	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
-	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{})
-	if err != nil {
-		c.skip("customresourcedefinitions", err)
-		return
-	}
-	for i := range list.Items {
-		if strings.HasSuffix(list.Items[i].GetName(), "open-cluster-management.io") {
-			c.writeObject(gvr, &list.Items[i])
-		}
-	}
+	c.collect(ctx, "customresourcedefinitions", gvr, "", metav1.ListOptions{}, func(o *unstructured.Unstructured) bool {
+		return strings.HasSuffix(o.GetName(), "open-cluster-management.io")
+	})
 }
 
 // collectWarnings keeps every Warning event of the cluster, whatever its namespace.
 func (c *clusterCollector) collectWarnings(ctx context.Context) {
-	gvr := schema.GroupVersionResource{Version: "v1", Resource: "events"}
-	list, err := c.dyn.Resource(gvr).List(ctx, metav1.ListOptions{FieldSelector: "type=Warning"})
-	if err != nil {
-		c.skip("warning events", err)
-		return
-	}
-	for i := range list.Items {
-		c.writeObject(gvr, &list.Items[i])
-	}
+	c.collect(ctx, "warning events", schema.GroupVersionResource{Version: "v1", Resource: "events"}, "", metav1.ListOptions{FieldSelector: "type=Warning"}, nil)
 }
 
 // collectNamespace writes every listable object of a namespace, and its pods' logs.
