@@ -23,7 +23,7 @@ func MergeTables(parts []ClusterOutput) (string, bool) {
 	groups := map[string]*group{}
 	for _, p := range parts {
 		for _, block := range splitBlocks(p.Text) {
-			header, rows, ok := parseTable(block)
+			header, rows, ok := ParseTable(block)
 			if !ok {
 				return "", false
 			}
@@ -61,8 +61,9 @@ func splitBlocks(text string) []string {
 	return blocks
 }
 
-// parseTable reads a kubectl table: a header of upper-case column names, and rows aligned to it.
-func parseTable(block string) ([]string, [][]string, bool) {
+// ParseTable reads a kubectl table: a header of upper-case column names, and rows aligned to it. ok is
+// false when the first line is not such a header.
+func ParseTable(block string) ([]string, [][]string, bool) {
 	lines := strings.Split(block, "\n")
 	header := lines[0]
 	if !isHeader(header) {

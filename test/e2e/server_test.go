@@ -16,6 +16,7 @@ import (
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
 
@@ -224,47 +225,25 @@ func callTool(t *testing.T, c *client.Client, name string, args map[string]any) 
 	return b.String(), res.IsError
 }
 
-// tableRows parses a kubectl-style table into maps from header to cell.
+// tableRows parses a kubectl-style table into maps from header to cell; blank lines and notes in
+// brackets are not rows.
 func tableRows(t *testing.T, text string) []map[string]string {
 	t.Helper()
-	lines := strings.Split(strings.TrimRight(text, "\n"), "\n")
-	if len(lines) == 0 {
-		t.Fatalf("empty table")
+	var lines []string
+	for _, line := range strings.Split(text, "\n") {
+		if strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "[") {
+			lines = append(lines, line)
+		}
 	}
-	header := lines[0]
-	// Column starts are where a header word begins after two or more spaces.
-	var starts []int
-	var names []string
-	for i := 0; i < len(header); {
-		for i < len(header) && header[i] == ' ' {
-			i++
-		}
-		if i >= len(header) {
-			break
-		}
-		j := strings.Index(header[i:], "   ")
-		end := len(header)
-		if j >= 0 {
-			end = i + j
-		}
-		starts = append(starts, i)
-		names = append(names, strings.TrimSpace(header[i:end]))
-		i = end
+	names, cells, ok := output.ParseTable(strings.Join(lines, "\n"))
+	if !ok {
+		t.Fatalf("not a table:\n%s", text)
 	}
-	var rows []map[string]string
-	for _, line := range lines[1:] {
-		if strings.TrimSpace(line) == "" || strings.HasPrefix(line, "[") {
-			continue
-		}
+	rows := make([]map[string]string, 0, len(cells))
+	for _, c := range cells {
 		row := map[string]string{}
-		for k, s := range starts {
-			end := len(line)
-			if k+1 < len(starts) && starts[k+1] < len(line) {
-				end = starts[k+1]
-			}
-			if s < len(line) {
-				row[names[k]] = strings.TrimSpace(line[s:end])
-			}
+		for k, name := range names {
+			row[name] = c[k]
 		}
 		rows = append(rows, row)
 	}
