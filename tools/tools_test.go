@@ -37,9 +37,9 @@ func toolsOf(t *testing.T, d Deps) map[string]mcp.Tool {
 	return out
 }
 
-// TestToolDefinitions checks every tool in every mode: which tools exist, snake_case names, a title and
-// a description, every annotation set, and read-only mode offering read-only tools only.
-func TestToolDefinitions(t *testing.T) {
+// engineAndRunbooks gives what the kubectl and runbook tools need to be registered.
+func engineAndRunbooks(t *testing.T) (*kubectl.Engine, *runbooks.Set) {
+	t.Helper()
 	engine, err := kubectl.NewEngine(kubectl.Options{WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
@@ -48,6 +48,13 @@ func TestToolDefinitions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return engine, books
+}
+
+// TestToolDefinitions checks every tool in every mode: which tools exist, snake_case names, a title and
+// a description, every annotation set, and read-only mode offering read-only tools only.
+func TestToolDefinitions(t *testing.T) {
+	engine, books := engineAndRunbooks(t)
 	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()}
 	ro := live
 	ro.ReadOnly = true
@@ -96,14 +103,7 @@ func TestToolDefinitions(t *testing.T) {
 // TestREADMEDocumentsEveryTool keeps the README's tool table in step with the tools the server offers:
 // one row per tool, in the table itself (a blank line would end it), with the tool's annotations.
 func TestREADMEDocumentsEveryTool(t *testing.T) {
-	engine, err := kubectl.NewEngine(kubectl.Options{WorkDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	books, err := runbooks.Load("")
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine, books := engineAndRunbooks(t)
 	all := toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()})
 	for name, tool := range toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Offline: true, Archive: &mustgather.Archive{}}) {
 		all[name] = tool
