@@ -1,0 +1,58 @@
+package kubectl
+
+import (
+	"strings"
+	"testing"
+)
+
+// FuzzCommandLine feeds arbitrary command lines through the parser and the policy. Whatever the input,
+// neither may panic, and a command the policy accepts must hold no denied flag, must use a known verb, and
+// must not be a change when it came through the read-only tool. `go test` runs the seed corpus; run
+// `go test -fuzz FuzzCommandLine ./internal/kubectl` to search further.
+func FuzzCommandLine(f *testing.F) {
+	for _, tc := range hostileLines {
+		f.Add(tc.line, false)
+	}
+	for _, tc := range hostileCommands {
+		f.Add(tc.line, tc.tool == WriteTool)
+	}
+	for _, line := range []string{"get pods -A", "-n kube-system get pods", "logs -n ns deploy/x -c app --since=1h",
+		"rollout restart deploy/x", "auth can-i list pods", "get pods -o jsonpath='{.items[0].metadata.name}'",
+		"top pods -A", "-nfoo get cm", "get pods -lapp=x -ojson", "set image deploy/x app=nginx:1"} {
+		f.Add(line, false)
+		f.Add(line, true)
+	}
+	f.Fuzz(func(t *testing.T, line string, write bool) {
+		words, err := Split(line)
+		if err != nil {
+			return
+		}
+		tool := ReadTool
+		if write {
+			tool = WriteTool
+		}
+		p, err := Check(words, tool, false)
+		if err != nil {
+			if err.Error() == "" {
+				t.Fatalf("empty refusal for %q", line)
+			}
+			return
+		}
+		if _, ok := verbs[p.Verb]; !ok {
+			t.Fatalf("accepted unknown verb %q in %q", p.Verb, line)
+		}
+		if tool == ReadTool && p.Tool != ReadTool {
+			t.Fatalf("the read-only tool accepted a change: %q", line)
+		}
+		for _, w := range p.Args {
+			if !strings.HasPrefix(w, "-") {
+				continue
+			}
+			for _, name := range flagNames(w) {
+				if _, denied := deniedFlags[name]; denied {
+					t.Fatalf("accepted denied flag %q in %q", w, line)
+				}
+			}
+		}
+	})
+}
