@@ -2,6 +2,7 @@ package mustgather
 
 import (
 	"archive/tar"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"os"
@@ -18,13 +19,26 @@ type entry struct {
 
 func writeArchive(t *testing.T, entries []entry) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "a.tar.gz")
-	f, err := os.Create(path)
-	if err != nil {
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	if _, err := gz.Write(tarOf(t, entries)); err != nil {
 		t.Fatal(err)
 	}
-	gz := gzip.NewWriter(f)
-	tw := tar.NewWriter(gz)
+	if err := gz.Close(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "a.tar.gz")
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// tarOf writes entries as an uncompressed tar stream, headers as given (hostile ones included).
+func tarOf(t testing.TB, entries []entry) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
 	for _, e := range entries {
 		hdr := &tar.Header{Name: e.name, Linkname: e.link, Typeflag: e.typ, Mode: 0o600, Size: int64(len(e.body))}
 		if e.typ == tar.TypeDir || e.typ == tar.TypeSymlink || e.typ == tar.TypeLink || e.typ == tar.TypeChar || e.typ == tar.TypeFifo {
@@ -39,10 +53,10 @@ func writeArchive(t *testing.T, entries []entry) string {
 			}
 		}
 	}
-	tw.Close()
-	gz.Close()
-	f.Close()
-	return path
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 const nsYAML = "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: default\n"
@@ -66,6 +80,7 @@ func TestHostileArchives(t *testing.T) {
 		{"too many files", []entry{ok, ok2("a"), ok2("b"), ok2("c")}, Limits{MaxFiles: 3, MaxBytes: 1 << 20}, "more than 3 entries"},
 		{"too large", []entry{ok, {name: "mg/hub/big.log", typ: tar.TypeReg, body: big}}, Limits{MaxFiles: 10, MaxBytes: 1024}, "past 1024 bytes"},
 		{"duplicate entry", []entry{ok, ok}, Limits{}, "appears twice"},
+		{"file where a folder should be", []entry{{name: "mg/hub", typ: tar.TypeReg, body: "x"}, ok}, Limits{}, "collides with another entry"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -78,6 +93,9 @@ func TestHostileArchives(t *testing.T) {
 					a.Close()
 				}
 				t.Fatalf("err = %v, want a refusal mentioning %q", err, tc.reason)
+			}
+			if strings.Contains(err.Error(), work) {
+				t.Errorf("the refusal shows the server's private work folder: %v", err)
 			}
 			// Nothing was left behind: the private unpack folder is gone, nothing was written beside it.
 			left, _ := os.ReadDir(work)

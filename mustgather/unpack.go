@@ -75,14 +75,14 @@ func unpack(archive, dest string, lim Limits) error {
 		}
 		switch hdr.Typeflag {
 		case tar.TypeDir:
-			if err := os.MkdirAll(target, 0o700); err != nil {
+			if err := mkdirEntry(target, hdr.Name); err != nil {
 				return err
 			}
 		case tar.TypeReg:
 			if hdr.Size < 0 || total+hdr.Size > lim.MaxBytes {
 				return &HostileArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("takes the archive past %d bytes unpacked (raise --must-gather-max-bytes to accept it)", lim.MaxBytes)}
 			}
-			n, err := writeFile(target, tr, lim.MaxBytes-total)
+			n, err := writeFile(target, hdr.Name, tr, lim.MaxBytes-total)
 			total += n
 			if err != nil {
 				return err
@@ -141,14 +141,23 @@ func within(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, "../") && !filepath.IsAbs(rel)
 }
 
-func writeFile(target string, r io.Reader, budget int64) (int64, error) {
-	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+// mkdirEntry makes the folder an entry needs; it fails only when an earlier entry put a file in the way.
+func mkdirEntry(dir, name string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return &HostileArchiveError{Entry: name, Reason: "collides with another entry (a file stands where a folder should be)"}
+	}
+	return nil
+}
+
+// writeFile writes one entry, named name in the archive, to target.
+func writeFile(target, name string, r io.Reader, budget int64) (int64, error) {
+	if err := mkdirEntry(filepath.Dir(target), name); err != nil {
 		return 0, err
 	}
 	// O_EXCL: an entry may not overwrite another, nor follow something already there.
 	f, err := os.OpenFile(target, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
 	if err != nil {
-		return 0, &HostileArchiveError{Entry: target, Reason: "appears twice or collides with another entry"}
+		return 0, &HostileArchiveError{Entry: name, Reason: "appears twice or collides with another entry"}
 	}
 	defer f.Close()
 	n, err := io.Copy(f, io.LimitReader(r, budget+1))
@@ -156,7 +165,7 @@ func writeFile(target string, r io.Reader, budget int64) (int64, error) {
 		return n, err
 	}
 	if n > budget {
-		return n, &HostileArchiveError{Entry: target, Reason: "is larger than its header says, past the size limit"}
+		return n, &HostileArchiveError{Entry: name, Reason: "is larger than its header says, past the size limit"}
 	}
 	return n, nil
 }
