@@ -1,6 +1,7 @@
 package kubectl
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 )
@@ -53,6 +54,41 @@ func FuzzCommandLine(f *testing.F) {
 					t.Fatalf("accepted denied flag %q in %q", w, line)
 				}
 			}
+		}
+	})
+}
+
+// FuzzElideSecretValues puts arbitrary values in the shapes a Secret takes in API responses (an object, a
+// list item, a table row; data and stringData) and checks that none survives elision.
+func FuzzElideSecretValues(f *testing.F) {
+	f.Add("correct horse battery staple", uint8(0))
+	f.Add("c2VjcmV0LXRva2VuLXZhbHVl", uint8(1))
+	f.Add(`{"nested":"json"} with "quotes" and \ backslashes`, uint8(2))
+	f.Add("<elided>****************", uint8(3))
+	f.Fuzz(func(t *testing.T, value string, shape uint8) {
+		secret := map[string]any{"metadata": map[string]any{"name": "s"}}
+		if shape&1 == 0 {
+			secret["data"] = map[string]any{"key": value}
+		} else {
+			secret["stringData"] = map[string]any{"key": value}
+		}
+		var doc any = secret
+		switch shape % 3 {
+		case 1:
+			doc = map[string]any{"kind": "SecretList", "items": []any{secret}}
+		case 2:
+			doc = map[string]any{"kind": "Table", "rows": []any{map[string]any{"cells": []any{"s"}, "object": secret}}}
+		}
+		body, err := json.Marshal(doc)
+		if err != nil {
+			return
+		}
+		quoted, _ := json.Marshal(value)
+		needle := strings.Trim(string(quoted), `"`)
+		out := string(newElider().elide(body))
+		if len(needle) >= 12 && !strings.Contains(strings.ReplaceAll(string(body), needle, ""), needle) &&
+			strings.Trim(value, "*") != "" && !strings.HasPrefix(value, "<elided>") && strings.Contains(out, needle) {
+			t.Fatalf("value %q survived elision:\n%s", value, out)
 		}
 	})
 }
