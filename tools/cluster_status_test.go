@@ -31,16 +31,7 @@ func TestClusterStatusUnknownName(t *testing.T) {
 // TestClusterStatusOfflineClusterNotCollected: a cluster the hub knows but the collection did not target
 // is judged from the hub's view alone; its absence from the archive is said, not taken for an outage.
 func TestClusterStatusOfflineClusterNotCollected(t *testing.T) {
-	a, err := mustgather.Open(filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"), mustgather.OpenOptions{WorkDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(a.Close)
-	src, err := a.Source()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d := Deps{Source: src, Clusters: mustgather.Connector{Archive: a}, Offline: true, Archive: a, Now: a.ReferenceTime}
+	d := sampleArchiveDeps(t)
 	got, err := clusterStatusText(context.Background(), d, "spoke3")
 	if err != nil {
 		t.Fatal(err)
@@ -50,4 +41,22 @@ func TestClusterStatusOfflineClusterNotCollected(t *testing.T) {
 			t.Errorf("missing %q in:\n%s", want, got)
 		}
 	}
+}
+
+// sampleArchiveDeps serves the checked-in sample must-gather (hub, spoke1 and spoke2 collected; the hub
+// also knows spoke3) the way `serve --must-gather` does.
+func sampleArchiveDeps(t *testing.T) Deps {
+	t.Helper()
+	a, err := mustgather.Open(filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"), mustgather.OpenOptions{WorkDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(a.Close)
+	src, err := a.Source()
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, _ := engineAndRunbooks(t)
+	return Deps{Source: src, Clusters: mustgather.Connector{Archive: a}, Kubectl: engine, Offline: true, ReadOnly: true,
+		Archive: a, Now: a.ReferenceTime, MaxOutputBytes: 1 << 16, FanOutConcurrency: 4}
 }

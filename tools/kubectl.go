@@ -117,6 +117,7 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 	if err != nil {
 		return refuse(err)
 	}
+	d.leaveOutUncollected(&sel)
 	if tool == kubectl.WriteTool && sel.Many {
 		return refuse(fmt.Errorf("kubectl_write changes one cluster per call: name a single cluster (or hub)"))
 	}
@@ -125,7 +126,11 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 		return mcp.NewToolResultError(denied[0].Error()), ""
 	}
 	if len(targets) == 0 {
-		return mcp.NewToolResultError(fmt.Sprintf("%q selects no cluster you may use", cluster)), ""
+		msg := fmt.Sprintf("%q selects no cluster you may use", cluster)
+		if len(sel.Skipped) > 0 {
+			msg += "; left out:" + skippedLines(sel.Skipped)
+		}
+		return mcp.NewToolResultError(msg), ""
 	}
 	names := make([]string, len(targets))
 	for i, t := range targets {
@@ -152,6 +157,38 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 		return mcp.NewToolResultError(output.Truncate(text, d.MaxOutputBytes, hint)), ""
 	}
 	return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), ""
+}
+
+// leaveOutUncollected moves the clusters a must-gather holds nothing of from a many-cluster selection to
+// its skipped list: offline, "every cluster" means every cluster in the archive. A single named cluster
+// stays, so that its error says what the archive holds.
+func (d Deps) leaveOutUncollected(sel *ocm.Selection) {
+	if d.Archive == nil || !sel.Many {
+		return
+	}
+	kept := sel.Targets[:0]
+	for _, t := range sel.Targets {
+		if t.Hub || d.Archive.Clusters[t.Name] != nil {
+			kept = append(kept, t)
+			continue
+		}
+		sel.Skipped[t.Name] = "not in the must-gather (it holds: " + strings.Join(d.Archive.Names(), ", ") + ")"
+	}
+	sel.Targets = kept
+}
+
+// skippedLines lists why clusters were left out, one indented line each, sorted by cluster.
+func skippedLines(skipped map[string]string) string {
+	names := make([]string, 0, len(skipped))
+	for n := range skipped {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	for _, n := range names {
+		fmt.Fprintf(&b, "\n  %s: %s", n, skipped[n])
+	}
+	return b.String()
 }
 
 // runOne runs the plan on one cluster, with its credentials.
@@ -231,15 +268,7 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 		}
 	}
 	if len(skipped) > 0 {
-		names := make([]string, 0, len(skipped))
-		for n := range skipped {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		b.WriteString("\nSkipped:\n")
-		for _, n := range names {
-			fmt.Fprintf(&b, "  %s: %s\n", n, skipped[n])
-		}
+		b.WriteString("\nSkipped:" + skippedLines(skipped) + "\n")
 	}
 	if len(failures) > 0 {
 		fmt.Fprintf(&b, "\nFailed on %d of %d cluster(s):\n", len(failures), len(runs))

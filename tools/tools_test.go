@@ -156,3 +156,39 @@ func readmeToolRows(readme string) map[string][]string {
 	}
 	return rows
 }
+
+// TestOfflineFanOutCoversTheArchive: offline, a fan-out covers the clusters the archive holds; a cluster
+// the hub knows but the collection did not reach is listed as left out, not as a failure.
+func TestOfflineFanOutCoversTheArchive(t *testing.T) {
+	d := sampleArchiveDeps(t)
+	ctx := context.Background()
+	tests := []struct {
+		cluster   string
+		isErr     bool
+		want, not []string
+	}{
+		{"*", false, []string{"CLUSTER ", "spoke1 ", "spoke2 ", "Skipped:\n  spoke3: not in the must-gather (it holds: hub, spoke1, spoke2)"}, []string{"Failed on"}},
+		{"spoke1,spoke3", false, []string{"spoke1 ", "Skipped:\n  spoke3: not in the must-gather"}, []string{"Failed on", "\nspoke2 "}},
+		{"spoke3", true, []string{"the must-gather holds no data for cluster spoke3 (it holds: hub, spoke1, spoke2)"}, nil},
+		{"spoke3,spoke3", true, []string{"selects no cluster you may use; left out:\n  spoke3: not in the must-gather"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.cluster, func(t *testing.T) {
+			res, _ := d.kubectlCall(ctx, kubectl.ReadTool, tc.cluster, "get namespaces open-cluster-management-agent", "", "")
+			text := res.Content[0].(mcp.TextContent).Text
+			if res.IsError != tc.isErr {
+				t.Fatalf("isError=%v, want %v:\n%s", res.IsError, tc.isErr, text)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(text, w) {
+					t.Errorf("missing %q in:\n%s", w, text)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(text, n) {
+					t.Errorf("unexpected %q in:\n%s", n, text)
+				}
+			}
+		})
+	}
+}
