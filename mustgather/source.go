@@ -95,6 +95,9 @@ type NotCollectedError struct {
 	Holds   []string
 }
 
+// NotCollected marks the error for callers that must not depend on this package.
+func (e *NotCollectedError) NotCollected() bool { return true }
+
 func (e *NotCollectedError) Error() string {
 	return fmt.Sprintf("the must-gather holds no data for cluster %s (it holds: %s)", e.Cluster, strings.Join(e.Holds, ", "))
 }

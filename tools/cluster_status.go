@@ -2,7 +2,6 @@ package tools
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sort"
@@ -19,7 +18,6 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
-	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -64,23 +62,9 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	}
 	mc := t.Cluster
 	now := d.Now()
-	lease, err := d.Source.Lease(ctx, mc.Name)
+	ev, works, err := hubEvidence(ctx, d, mc, now)
 	if err != nil {
 		return "", err
-	}
-	addons, err := d.Source.AddOns(ctx, mc.Name)
-	if err != nil {
-		return "", err
-	}
-	works, err := d.Source.ManifestWorks(ctx, mc.Name)
-	if err != nil {
-		return "", err
-	}
-	ev := ocm.Evidence{Cluster: mc, Lease: ocm.LeaseOf(mc, lease, now), AddOns: addons}
-	for _, w := range works {
-		if why := ocm.WorkFailure(w); why != "" {
-			ev.FailedWorks = append(ev.FailedWorks, w.Name+": "+why)
-		}
 	}
 	liveNote := ""
 	ev.Live, liveNote, ev.LiveErr = readLive(ctx, d, t, now)
@@ -94,7 +78,7 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	writeTaintsClaims(&b, mc)
 	writeCapacity(&b, mc)
 	writeAddOns(&b, ev, now)
-	fmt.Fprintf(&b, "ManifestWorks: %d in namespace %s, %d failed\n", len(works), mc.Name, len(ev.FailedWorks))
+	fmt.Fprintf(&b, "ManifestWorks: %d in namespace %s, %d failed\n", works, mc.Name, len(ev.FailedWorks))
 	for _, f := range ev.FailedWorks {
 		fmt.Fprintf(&b, "  - %s\n", f)
 	}
@@ -127,8 +111,7 @@ func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.Li
 		return nil, "not read: the cluster is not available and the server holds no credentials for it yet", nil
 	}
 	cfg, err := d.Clusters.RESTConfig(ctx, t)
-	var notCollected *mustgather.NotCollectedError
-	if errors.As(err, &notCollected) {
+	if notCollected(err) {
 		// Not a target of the collection: no evidence about the spoke, so no effect on the verdict.
 		return nil, "not read: " + err.Error(), nil
 	}

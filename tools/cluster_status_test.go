@@ -47,7 +47,13 @@ func TestClusterStatusOfflineClusterNotCollected(t *testing.T) {
 // also knows spoke3) the way `serve --must-gather` does.
 func sampleArchiveDeps(t *testing.T) Deps {
 	t.Helper()
-	a, err := mustgather.Open(filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"), mustgather.OpenOptions{WorkDir: t.TempDir()})
+	return archiveDeps(t, filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"))
+}
+
+// archiveDeps serves a must-gather (a folder or a .tar.gz).
+func archiveDeps(t *testing.T, path string) Deps {
+	t.Helper()
+	a, err := mustgather.Open(path, mustgather.OpenOptions{WorkDir: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}

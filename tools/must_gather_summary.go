@@ -2,6 +2,7 @@ package tools
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -13,6 +14,7 @@ import (
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -70,9 +72,13 @@ func mustGatherSummary(ctx context.Context, d Deps, only string) (string, error)
 		if only != "" && mc.Name != only {
 			continue
 		}
-		ev, err := hubEvidence(ctx, d, mc, now)
+		ev, _, err := hubEvidence(ctx, d, mc, now)
 		if err != nil {
 			return "", err
+		}
+		// What the collector met on the spoke counts, as cluster_status counts it.
+		if _, err := d.Clusters.RESTConfig(ctx, ocm.Target{Name: mc.Name, Cluster: mc}); err != nil && !notCollected(err) {
+			ev.LiveErr = err
 		}
 		if res := ocm.Assess(ev); res.Verdict != ocm.Healthy {
 			unhealthy++
@@ -87,18 +93,11 @@ func mustGatherSummary(ctx context.Context, d Deps, only string) (string, error)
 	}
 
 	for _, name := range names {
-		cfg, err := d.Clusters.RESTConfig(ctx, ocm.Target{Name: name, Hub: name == "hub"})
+		live, err := archivedClusterState(ctx, d, name, now)
 		if err != nil {
-			return "", err
-		}
-		kube, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			return "", err
-		}
-		// Every warning the archive holds counts: the archive is a moment, not a window.
-		live, err := ocm.GatherLive(ctx, kube, now, 100*365*24*time.Hour)
-		if err != nil {
-			return "", err
+			// A cluster the collector could not read has only its error, listed below.
+			fmt.Fprintf(&b, "\nCluster %s: nothing to summarise: %s\n", name, oneLine(err.Error()))
+			continue
 		}
 		writeClusterFindings(&b, name, live)
 	}
@@ -121,19 +120,33 @@ func mustGatherSummary(ctx context.Context, d Deps, only string) (string, error)
 	return b.String(), nil
 }
 
-// hubEvidence assembles what the hub data says about one cluster.
-func hubEvidence(ctx context.Context, d Deps, mc *clusterv1.ManagedCluster, now time.Time) (ocm.Evidence, error) {
+// archivedClusterState reads one cluster's nodes, failing pods and warnings from the archive.
+func archivedClusterState(ctx context.Context, d Deps, name string, now time.Time) (*ocm.LiveSummary, error) {
+	cfg, err := d.Clusters.RESTConfig(ctx, ocm.Target{Name: name, Hub: name == ocm.HubName})
+	if err != nil {
+		return nil, err
+	}
+	kube, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	// Every warning the archive holds counts: the archive is a moment, not a window.
+	return ocm.GatherLive(ctx, kube, now, 100*365*24*time.Hour)
+}
+
+// hubEvidence assembles what the hub data says about one cluster, and counts its ManifestWorks.
+func hubEvidence(ctx context.Context, d Deps, mc *clusterv1.ManagedCluster, now time.Time) (ocm.Evidence, int, error) {
 	lease, err := d.Source.Lease(ctx, mc.Name)
 	if err != nil {
-		return ocm.Evidence{}, err
+		return ocm.Evidence{}, 0, err
 	}
 	addons, err := d.Source.AddOns(ctx, mc.Name)
 	if err != nil {
-		return ocm.Evidence{}, err
+		return ocm.Evidence{}, 0, err
 	}
 	works, err := d.Source.ManifestWorks(ctx, mc.Name)
 	if err != nil {
-		return ocm.Evidence{}, err
+		return ocm.Evidence{}, 0, err
 	}
 	ev := ocm.Evidence{Cluster: mc, Lease: ocm.LeaseOf(mc, lease, now), AddOns: addons}
 	for _, w := range works {
@@ -141,7 +154,14 @@ func hubEvidence(ctx context.Context, d Deps, mc *clusterv1.ManagedCluster, now 
 			ev.FailedWorks = append(ev.FailedWorks, w.Name+": "+why)
 		}
 	}
-	return ev, nil
+	return ev, len(works), nil
+}
+
+// notCollected says an archive holds nothing of a cluster because the collection did not target it:
+// no evidence about the cluster either way.
+func notCollected(err error) bool {
+	var nc *mustgather.NotCollectedError
+	return errors.As(err, &nc)
 }
 
 func writeClusterFindings(b *strings.Builder, name string, live *ocm.LiveSummary) {

@@ -180,7 +180,7 @@ func (r *Runner) clusterSetOf(ctx context.Context, cluster string) string {
 // addOnLease reads the add-on's health lease on the spoke (Lease health checks).
 func (r *Runner) addOnLease(ctx context.Context, t ocm.Target, addon string) []Finding {
 	sp := r.spokeClient(ctx, t)
-	if sp.err != nil {
+	if !sp.readable() {
 		return nil
 	}
 	r.check(fmt.Sprintf("%s: health lease of %s", t.Name, addon))

@@ -39,9 +39,12 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 	avail := r.availability(ctx, mc)
 	out = append(out, avail...)
 	stale := hasID(avail, "lease-stale") || hasID(avail, "cluster-unknown")
-	sp := r.spokeReachable(ctx, t, stale)
-	if stale {
+	sp := r.spokeReachable(ctx, t)
+	switch {
+	case stale:
 		out = append(out, r.rootCause(ctx, t, sp)...)
+	case sp.err != nil:
+		out = append(out, spokeUnreadable(t, sp, r.Offline))
 	}
 	addons, err := r.addOnsOf(ctx, mc)
 	if err != nil {
@@ -58,7 +61,7 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 		return nil, err
 	}
 	out = append(out, creds...)
-	if sp.err == nil {
+	if sp.readable() {
 		out = append(out, r.agentWorkloads(ctx, mc.Name, sp)...)
 	}
 	return out, nil
@@ -175,11 +178,13 @@ func (r *Runner) csrEvidence(ctx context.Context, cluster string) []string {
 	return out
 }
 
-// spokeReachable tries the spoke's API server once. It does not provision credentials for a cluster that
-// is not available (that would only wait for a token that cannot come), unless offline.
-func (r *Runner) spokeReachable(ctx context.Context, t ocm.Target, stale bool) *spoke {
+// spokeReachable tries the spoke's API server once.
+func (r *Runner) spokeReachable(ctx context.Context, t ocm.Target) *spoke {
 	sp := r.spokeClient(ctx, t)
-	if sp.err != nil {
+	if sp.unchecked != "" {
+		r.check(t.Name + ": the spoke's API server, not tried: " + sp.unchecked)
+	}
+	if !sp.readable() {
 		return sp
 	}
 	r.check(t.Name + ": the spoke's API server answers")
@@ -191,10 +196,40 @@ func (r *Runner) spokeReachable(ctx context.Context, t ocm.Target, stale bool) *
 	return sp
 }
 
+// spokeUnreadable is the finding for a cluster the hub sees available whose API server the server
+// cannot read: the hub-to-spoke path (URL, network, CA) or the server's credentials are at fault, and
+// every spoke-side tool call will fail the same way.
+func spokeUnreadable(t ocm.Target, sp *spoke, offline bool) Finding {
+	title := "The hub sees the cluster available, but the server cannot read its API server"
+	if offline {
+		title = "The hub saw the cluster available, but the collection could not read its API server"
+	}
+	published := "none"
+	if cfgs := t.Cluster.Spec.ManagedClusterClientConfigs; len(cfgs) > 0 {
+		urls := make([]string, len(cfgs))
+		for i, c := range cfgs {
+			urls[i] = c.URL
+		}
+		published = strings.Join(urls, ", ")
+	}
+	return Finding{ID: "spoke-api-unreadable", Severity: Warning, Rank: 58, Subject: "cluster " + t.Name,
+		Title:    title,
+		Looked:   []string{"the spoke's API server, with the server's credentials", "ManagedCluster spec.managedClusterClientConfigs"},
+		Evidence: []string{sp.err.Error(), "API URL(s) the cluster publishes: " + published},
+		Next: "Check that the published URL is reachable from the hub and its CA matches, and the server's credentials " +
+			"for the cluster (cluster_status shows them); the registration agent talks to the hub, not the other way round, " +
+			"so the cluster can stay available while the hub cannot reach it.",
+		Verify:  []string{fmt.Sprintf("cluster_status cluster=%s", t.Name), fmt.Sprintf("kubectl cluster=%s: get ns kube-system", t.Name)},
+		Runbook: "runbook://ocm/cluster-unknown"}
+}
+
 // rootCause decides, for a cluster whose lease is stale, between "the whole spoke is down", "the agent
 // is down" and "the agent's hub credentials are invalid".
 func (r *Runner) rootCause(ctx context.Context, t ocm.Target, sp *spoke) []Finding {
 	subject := "cluster " + t.Name
+	if sp.unchecked != "" {
+		return nil // the stale lease stands alone: without the spoke, agent and network cannot be told apart
+	}
 	if sp.err != nil {
 		return []Finding{{ID: "spoke-unreachable", Severity: Critical, Rank: 80, Subject: subject,
 			Title:    "The spoke's API server does not answer either: the cluster or the network to it is down",

@@ -5,13 +5,16 @@ package diagnose
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
+	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
@@ -47,6 +50,8 @@ type Finding struct {
 // Configs gives REST configs for the hub and spokes (auth.Provider live, the archive offline).
 type Configs interface {
 	RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, error)
+	// Provisioned says whether the server holds credentials for the cluster already.
+	Provisioned(cluster string) bool
 }
 
 // Target says what to diagnose: a cluster, an add-on (optionally on one cluster), or, both empty,
@@ -74,8 +79,12 @@ type Runner struct {
 
 type spoke struct {
 	dyn dynamic.Interface
-	err error // why the spoke cannot be read
+	err error // why the spoke cannot be read: it was tried, and that is evidence
+	// unchecked says why the spoke was not tried at all, which is no evidence about it.
+	unchecked string
 }
+
+func (s *spoke) readable() bool { return s.err == nil && s.unchecked == "" }
 
 // Report is the outcome of a diagnosis.
 type Report struct {
@@ -119,18 +128,30 @@ func (r *Runner) Run(ctx context.Context, t Target) (*Report, error) {
 
 func (r *Runner) check(what string) { r.checked = append(r.checked, what) }
 
-// spokeClient returns a client for a spoke, or why there is none.
+// spokeClient returns a client for a spoke, or why there is none. It does not provision credentials for
+// a cluster that is not available (that would only wait for a token its agents cannot deliver), and a
+// cluster an archive does not hold is left unchecked.
 func (r *Runner) spokeClient(ctx context.Context, t ocm.Target) *spoke {
 	if s, ok := r.spokes[t.Name]; ok {
 		return s
 	}
 	s := &spoke{}
+	r.spokes[t.Name] = s
+	available := t.Cluster != nil && meta.IsStatusConditionTrue(t.Cluster.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
+	if !r.Offline && !available && !r.Configs.Provisioned(t.Name) {
+		s.unchecked = "the cluster is not available and the server holds no credentials for it yet"
+		return s
+	}
 	cfg, err := r.Configs.RESTConfig(ctx, t)
+	var notCollected interface{ NotCollected() bool }
+	if errors.As(err, &notCollected) && notCollected.NotCollected() {
+		s.unchecked = err.Error()
+		return s
+	}
 	if err == nil {
 		s.dyn, err = dynamic.NewForConfig(cfg)
 	}
 	s.err = err
-	r.spokes[t.Name] = s
 	return s
 }
 
