@@ -44,7 +44,8 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 	case stale:
 		out = append(out, r.rootCause(ctx, t, sp)...)
 	case sp.err != nil:
-		out = append(out, spokeUnreadable(t, sp, r.Offline))
+		available := meta.IsStatusConditionTrue(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
+		out = append(out, spokeUnreadable(t, sp, r.Offline, available))
 	}
 	addons, err := r.addOnsOf(ctx, mc)
 	if err != nil {
@@ -196,13 +197,26 @@ func (r *Runner) spokeReachable(ctx context.Context, t ocm.Target) *spoke {
 	return sp
 }
 
-// spokeUnreadable is the finding for a cluster the hub sees available whose API server the server
-// cannot read: the hub-to-spoke path (URL, network, CA) or the server's credentials are at fault, and
-// every spoke-side tool call will fail the same way.
-func spokeUnreadable(t ocm.Target, sp *spoke, offline bool) Finding {
-	title := "The hub sees the cluster available, but the server cannot read its API server"
-	if offline {
+// spokeUnreadable is the finding for a cluster with a fresh lease whose API server the server cannot
+// read. When the hub sees the cluster available, the hub-to-spoke path (URL, network, CA) or the
+// server's credentials are at fault, and every spoke-side tool call will fail the same way.
+func spokeUnreadable(t ocm.Target, sp *spoke, offline, available bool) Finding {
+	next := "Check that the published URL is reachable from the hub and its CA matches, and the server's credentials " +
+		"for the cluster (cluster_status shows them); the registration agent talks to the hub, not the other way round, " +
+		"so the cluster can stay available while the hub cannot reach it."
+	if !available {
+		next = "Bring the spoke's API server back (its agent reports the cluster unavailable too); cluster_status reads it again once it answers."
+	}
+	var title string
+	switch {
+	case available && offline:
 		title = "The hub saw the cluster available, but the collection could not read its API server"
+	case available:
+		title = "The hub sees the cluster available, but the server cannot read its API server"
+	case offline:
+		title = "The collection could not read the spoke's API server either"
+	default:
+		title = "The server cannot read the spoke's API server either"
 	}
 	published := "none"
 	if cfgs := t.Cluster.Spec.ManagedClusterClientConfigs; len(cfgs) > 0 {
@@ -216,9 +230,7 @@ func spokeUnreadable(t ocm.Target, sp *spoke, offline bool) Finding {
 		Title:    title,
 		Looked:   []string{"the spoke's API server, with the server's credentials", "ManagedCluster spec.managedClusterClientConfigs"},
 		Evidence: []string{sp.err.Error(), "API URL(s) the cluster publishes: " + published},
-		Next: "Check that the published URL is reachable from the hub and its CA matches, and the server's credentials " +
-			"for the cluster (cluster_status shows them); the registration agent talks to the hub, not the other way round, " +
-			"so the cluster can stay available while the hub cannot reach it.",
+		Next:     next,
 		Verify:  []string{fmt.Sprintf("cluster_status cluster=%s", t.Name), fmt.Sprintf("kubectl cluster=%s: get ns kube-system", t.Name)},
 		Runbook: "runbook://ocm/cluster-unknown"}
 }

@@ -86,6 +86,15 @@ func TestSpoke3Faults(t *testing.T) {
 		if took > 20*time.Second {
 			t.Errorf("cluster_status took %s with the spoke down", took)
 		}
+		// diagnose says the same, whether or not the lease has gone stale yet: the hub sees the cluster but
+		// cannot read it (spoke-api-unreadable), or the whole spoke is down (spoke-unreachable).
+		text, isErr = callTool(t, c, "diagnose", map[string]any{"cluster": "spoke3"})
+		host := strings.TrimPrefix(spoke3.URL, "https://")
+		if isErr || !regexp.MustCompile(`\] spoke-(api-unreadable|unreachable) \(cluster spoke3\)`).MatchString(text) || !strings.Contains(text, host) {
+			t.Errorf("diagnose does not report spoke3's API server as unreadable at %s:\n%s", host, text)
+		}
+		t.Logf("diagnose with spoke3's API server down: %s; %s", regexp.MustCompile(`\[\w+\] [a-z-]+`).FindString(text),
+			regexp.MustCompile(`spoke-[a-z-]+ \(cluster spoke3\): [^\n]*`).FindString(text))
 		text, isErr = callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke1"})
 		if isErr || !strings.Contains(text, "Cluster spoke1: Healthy") {
 			t.Errorf("spoke1 affected by spoke3's outage:\n%s", text)

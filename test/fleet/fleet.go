@@ -129,6 +129,9 @@ func (f *Fleet) Processes() []*Process {
 	procs := []*Process{f.etcd}
 	procs = append(procs, f.hubProcs...)
 	for _, c := range append([]*Cluster{f.Hub}, f.Spokes...) {
+		if c == nil { // a fleet that failed to start may have no hub yet
+			continue
+		}
 		for _, p := range []*Process{c.APIServer, c.ControllerManager, c.RegistrationAgent, c.WorkAgent, c.MSAAgent} {
 			if p != nil {
 				procs = append(procs, p)
@@ -175,9 +178,11 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	} else if err = os.RemoveAll(filepath.Join(f.Dir, "etcd")); err != nil { // a fleet always starts empty
 		return nil, err
 	}
+	// The returns below set f to nil on failure: stop what was started through a copy.
+	started := f
 	defer func() {
 		if err != nil {
-			f.Stop()
+			started.Stop()
 		}
 	}()
 	if f.bins, err = binDir(ctx, o.BinDir); err != nil {
