@@ -231,8 +231,8 @@ func spokeUnreadable(t ocm.Target, sp *spoke, offline, available bool) Finding {
 		Looked:   []string{"the spoke's API server, with the server's credentials", "ManagedCluster spec.managedClusterClientConfigs"},
 		Evidence: []string{sp.err.Error(), "API URL(s) the cluster publishes: " + published},
 		Next:     next,
-		Verify:  []string{fmt.Sprintf("cluster_status cluster=%s", t.Name), fmt.Sprintf("kubectl cluster=%s: get ns kube-system", t.Name)},
-		Runbook: "runbook://ocm/cluster-unknown"}
+		Verify:   []string{fmt.Sprintf("cluster_status cluster=%s", t.Name), fmt.Sprintf("kubectl cluster=%s: get ns kube-system", t.Name)},
+		Runbook:  "runbook://ocm/cluster-unknown"}
 }
 
 // rootCause decides, for a cluster whose lease is stale, between "the whole spoke is down", "the agent
