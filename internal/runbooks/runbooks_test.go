@@ -13,7 +13,7 @@ func TestBuiltinRunbooksAreComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"cluster-unknown", "agent-hub-credentials-invalid", "addon-not-created", "addon-unavailable",
-		"serviceaccount-token-missing", "manifestwork-failed", "placement-no-decisions"}
+		"serviceaccount-token-missing", "manifestwork-failed", "placement-no-decisions", "spoke-api-unreadable"}
 	for _, name := range want {
 		rb := s.Get("runbook://ocm/" + name)
 		if rb == nil {

@@ -232,7 +232,7 @@ func spokeUnreadable(t ocm.Target, sp *spoke, offline, available bool) Finding {
 		Evidence: []string{sp.err.Error(), "API URL(s) the cluster publishes: " + published},
 		Next:     next,
 		Verify:   []string{fmt.Sprintf("cluster_status cluster=%s", t.Name), fmt.Sprintf("kubectl cluster=%s: get ns kube-system", t.Name)},
-		Runbook:  "runbook://ocm/cluster-unknown"}
+		Runbook:  "runbook://ocm/spoke-api-unreadable"}
 }
 
 // rootCause decides, for a cluster whose lease is stale, between "the whole spoke is down", "the agent

@@ -32,7 +32,7 @@ func TestRunbooksAndPrompts(t *testing.T) {
 	}
 	for _, want := range []string{"runbook://ocm/cluster-unknown", "runbook://ocm/agent-hub-credentials-invalid", "runbook://ocm/addon-not-created",
 		"runbook://ocm/addon-unavailable", "runbook://ocm/serviceaccount-token-missing", "runbook://ocm/manifestwork-failed",
-		"runbook://ocm/placement-no-decisions", "runbook://team/emea-vpn"} {
+		"runbook://ocm/placement-no-decisions", "runbook://ocm/spoke-api-unreadable", "runbook://team/emea-vpn"} {
 		if !uris[want] {
 			t.Errorf("resource %s missing (or not markdown): %v", want, uris)
 		}
