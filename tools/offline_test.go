@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -110,9 +111,15 @@ func TestOfflineDiagnose(t *testing.T) {
 					t.Errorf("missing %q in:\n%s", w, text)
 				}
 			}
+			for _, m := range verifyCall.FindAllStringSubmatch(text, -1) {
+				checkToolCommand(t, "diagnose", m[1], m[2], false)
+			}
 		})
 	}
 }
+
+// verifyCall finds the kubectl calls a finding offers as verification.
+var verifyCall = regexp.MustCompile(`(?m)^\s+verify: (kubectl|kubectl_write) cluster=[^:]+: (.*)$`)
 
 // TestSummaryWithAnUnreadableSpoke: a spoke the collector could not read does not stop the summary.
 func TestSummaryWithAnUnreadableSpoke(t *testing.T) {

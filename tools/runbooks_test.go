@@ -34,7 +34,7 @@ func TestRunbookCommandsAreAccepted(t *testing.T) {
 					continue
 				}
 				calls++
-				checkRunbookCommand(t, rb.URI, tool, placeholder.ReplaceAllString(m[2], "x"), m[3] != "")
+				checkToolCommand(t, rb.URI, tool, placeholder.ReplaceAllString(m[2], "x"), m[3] != "")
 			}
 		}
 	}
@@ -44,8 +44,8 @@ func TestRunbookCommandsAreAccepted(t *testing.T) {
 	t.Logf("%d tool calls in %d runbooks", calls, len(books.Runbooks))
 }
 
-// checkRunbookCommand parses and checks one command; placeholders such as <name> are already filled in.
-func checkRunbookCommand(t *testing.T, uri, toolName, command string, manifest bool) {
+// checkToolCommand parses and checks one command offered to the model (placeholders already filled in).
+func checkToolCommand(t *testing.T, uri, toolName, command string, manifest bool) {
 	t.Helper()
 	tool := kubectl.ReadTool
 	if toolName == "kubectl_write" {

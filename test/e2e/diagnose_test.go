@@ -18,6 +18,8 @@ import (
 	"k8s.io/utils/ptr"
 	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 )
 
 var topFinding = regexp.MustCompile(`(?m)^\[(critical|warning|info)\] ([a-z0-9-]+) \(([^)]*)\): (.*)$`)
@@ -50,7 +52,30 @@ func diagnoseBoth(t *testing.T, live *session, args map[string]any) (liveID, off
 	if om[2] != m[2] {
 		t.Logf("offline diagnosis:\n%s", otext)
 	}
+	checkVerifyCommands(t, text)
+	checkVerifyCommands(t, otext)
 	return m[2], om[2], text
+}
+
+var verifyCall = regexp.MustCompile(`(?m)^\s+verify: (kubectl|kubectl_write) cluster=[^:]+: (.*)$`)
+
+// checkVerifyCommands runs every kubectl command a finding offers as verification through the
+// interpreter's parser and policy: the model must be able to make the call as written.
+func checkVerifyCommands(t *testing.T, text string) {
+	t.Helper()
+	for _, m := range verifyCall.FindAllStringSubmatch(text, -1) {
+		tool := kubectl.ReadTool
+		if m[1] == "kubectl_write" {
+			tool = kubectl.WriteTool
+		}
+		words, err := kubectl.Split(m[2])
+		if err == nil {
+			_, err = kubectl.Check(words, tool, false)
+		}
+		if err != nil {
+			t.Errorf("a finding offers %q, which the %s tool refuses: %v", m[0], m[1], err)
+		}
+	}
 }
 
 func TestDiagnose(t *testing.T) {
