@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
@@ -34,6 +35,20 @@ type Source interface {
 	Lease(ctx context.Context, cluster string) (*coordinationv1.Lease, error)
 	// ManifestWorks lists the ManifestWorks in a cluster's namespace.
 	ManifestWorks(ctx context.Context, cluster string) ([]*workv1.ManifestWork, error)
+}
+
+// IsAvailable says whether the hub sees the cluster available.
+func IsAvailable(mc *clusterv1.ManagedCluster) bool {
+	return mc != nil && meta.IsStatusConditionTrue(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
+}
+
+// NoCredentialsYet says why a spoke is not read when WouldWaitForToken holds.
+const NoCredentialsYet = "the cluster is not available and the server holds no credentials for it yet"
+
+// WouldWaitForToken says that reading a spoke now would provision credentials that cannot come: the
+// cluster is not available, so its agents cannot deliver a token, and the server holds none yet.
+func WouldWaitForToken(t Target, provisioned func(cluster string) bool) bool {
+	return !t.Hub && !IsAvailable(t.Cluster) && !provisioned(t.Name)
 }
 
 // ParseSelector parses a label selector argument, with an error a model can act on.

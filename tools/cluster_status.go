@@ -10,7 +10,6 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/kubernetes"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
@@ -106,9 +105,8 @@ func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.Li
 	if d.Clusters == nil {
 		return nil, "not read: no connection to the clusters", nil
 	}
-	available := meta.IsStatusConditionTrue(t.Cluster.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
-	if !t.Hub && !available && !d.Clusters.Provisioned(t.Name) {
-		return nil, "not read: the cluster is not available and the server holds no credentials for it yet", nil
+	if ocm.WouldWaitForToken(t, d.Clusters.Provisioned) {
+		return nil, "not read: " + ocm.NoCredentialsYet, nil
 	}
 	cfg, err := d.Clusters.RESTConfig(ctx, t)
 	if notCollected(err) {

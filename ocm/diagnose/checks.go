@@ -10,7 +10,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -140,7 +139,7 @@ func (r *Runner) addOnsOf(ctx context.Context, mc *clusterv1.ManagedCluster) ([]
 		return nil, err
 	}
 	r.check(fmt.Sprintf("%s: %d add-on(s)", mc.Name, len(addons)))
-	clusterDown := !meta.IsStatusConditionTrue(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
+	clusterDown := !ocm.IsAvailable(mc)
 	var out []Finding
 	for _, a := range addons {
 		if ocm.AddOnHealthy(a) {

@@ -44,8 +44,7 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 	case stale:
 		out = append(out, r.rootCause(ctx, t, sp)...)
 	case sp.err != nil:
-		available := meta.IsStatusConditionTrue(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
-		out = append(out, spokeUnreadable(t, sp, r.Offline, available))
+		out = append(out, spokeUnreadable(t, sp, r.Offline, ocm.IsAvailable(mc)))
 	}
 	addons, err := r.addOnsOf(ctx, mc)
 	if err != nil {

@@ -11,10 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
-	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
@@ -137,9 +135,9 @@ func (r *Runner) spokeClient(ctx context.Context, t ocm.Target) *spoke {
 	}
 	s := &spoke{}
 	r.spokes[t.Name] = s
-	available := t.Cluster != nil && meta.IsStatusConditionTrue(t.Cluster.Status.Conditions, clusterv1.ManagedClusterConditionAvailable)
-	if !r.Offline && !available && !r.Configs.Provisioned(t.Name) {
-		s.unchecked = "the cluster is not available and the server holds no credentials for it yet"
+	// Offline, Provisioned is always true: an archive needs no credentials.
+	if ocm.WouldWaitForToken(t, r.Configs.Provisioned) {
+		s.unchecked = ocm.NoCredentialsYet
 		return s
 	}
 	cfg, err := r.Configs.RESTConfig(ctx, t)
