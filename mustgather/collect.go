@@ -134,7 +134,12 @@ func Collect(ctx context.Context, o CollectOptions) (*Summary, error) {
 			defer wg.Done()
 			sem <- struct{}{}
 			defer func() { <-sem }()
-			results[i] = collectCluster(ctx, t, filepath.Join(root, t.Name), o)
+			if err := checkClusterName(t.Name); err != nil {
+				// The name would be the cluster's folder: one that is no cluster name may climb out.
+				results[i] = ClusterResult{Name: t.Name, Error: fmt.Sprintf("not collected: %q is not a valid cluster name (%v)", t.Name, err)}
+			} else {
+				results[i] = collectCluster(ctx, t, filepath.Join(root, t.Name), o)
+			}
 			mu.Lock()
 			done++
 			if o.Progress != nil {
@@ -164,7 +169,8 @@ func describeResult(r ClusterResult) string {
 
 // clusterCollector writes one cluster's folder.
 type clusterCollector struct {
-	dir  string
+	// root is the cluster's folder: every write goes through it, so that no path can leave it.
+	root *os.Root
 	dyn  dynamic.Interface
 	kube kubernetes.Interface
 	disc discovery.DiscoveryInterface
@@ -186,8 +192,12 @@ func collectCluster(ctx context.Context, t Target, dir string, o CollectOptions)
 	if t.Err != nil {
 		return fail(t.Err)
 	}
-	c := &clusterCollector{dir: dir, opts: o, res: &res}
-	var err error
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fail(err)
+	}
+	defer root.Close()
+	c := &clusterCollector{root: root, opts: o, res: &res}
 	if c.dyn, err = dynamic.NewForConfig(t.Config); err != nil {
 		return fail(err)
 	}
@@ -216,9 +226,15 @@ func collectCluster(ctx context.Context, t Target, dir string, o CollectOptions)
 	}
 	if len(res.Skipped) > 0 {
 		sort.Strings(res.Skipped)
-		_ = os.WriteFile(filepath.Join(dir, collectionErrorsFile), []byte(strings.Join(res.Skipped, "\n")+"\n"), 0o600)
+		_ = root.WriteFile(collectionErrorsFile, []byte(strings.Join(res.Skipped, "\n")+"\n"), 0o600)
 	}
 	return res
+}
+
+// refuse records something that was not collected because what names it cannot be a path; verb is
+// "not written" for an object, "not collected" for what was not even asked for.
+func (c *clusterCollector) refuse(what, verb string, err error) {
+	c.res.Skipped = append(c.res.Skipped, what+": "+verb+": "+err.Error())
 }
 
 func (c *clusterCollector) skip(what string, err error) {
@@ -260,6 +276,22 @@ func inNamespace(ns string) string {
 	return " in " + ns
 }
 
+// quotedIn is inNamespace for names that may be hostile: quoted, so that any byte shows.
+func quotedIn(ns string) string {
+	if ns == "" {
+		return ""
+	}
+	return fmt.Sprintf(" in %q", ns)
+}
+
+// describeResource names a resource of a group in the list of what was skipped.
+func describeResource(gv schema.GroupVersion, resource string) string {
+	if gv.Group == "" {
+		return fmt.Sprintf("resource %q of the core group", resource)
+	}
+	return fmt.Sprintf("resource %q of group %q", resource, gv.Group)
+}
+
 // collectClusterLeases keeps the registration lease of every cluster (in the cluster namespaces).
 func (c *clusterCollector) collectClusterLeases(ctx context.Context) {
 	gvr := schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}
@@ -281,6 +313,10 @@ func (c *clusterCollector) collectWarnings(ctx context.Context) {
 
 // collectNamespace writes every listable object of a namespace, and its pods' logs.
 func (c *clusterCollector) collectNamespace(ctx context.Context, ns string) {
+	if err := checkNamespace(ns); err != nil {
+		c.refuse(fmt.Sprintf("namespace %q", ns), "not collected", err)
+		return
+	}
 	if _, err := c.kube.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err != nil {
 		if !apierrors.IsNotFound(err) {
 			c.skip("namespace "+ns, err)
@@ -299,6 +335,10 @@ func (c *clusterCollector) collectNamespace(ctx context.Context, ns string) {
 		}
 		for _, r := range l.APIResources {
 			if strings.Contains(r.Name, "/") || !hasVerb(r.Verbs, "list") {
+				continue // a subresource, or nothing to list
+			}
+			if err := checkGroupResource(gv.Group, r.Name); err != nil {
+				c.refuse(describeResource(gv, r.Name), "not collected", err)
 				continue
 			}
 			c.collectList(ctx, gv.WithResource(r.Name), ns)
@@ -323,8 +363,21 @@ func hasVerb(verbs []string, v string) bool {
 }
 
 func (c *clusterCollector) collectLogs(ctx context.Context, pod *corev1.Pod) {
+	what := fmt.Sprintf("logs of pod %q%s", pod.Name, quotedIn(pod.Namespace))
+	if err := checkNamespace(pod.Namespace); err != nil {
+		c.refuse(what, "not collected", err)
+		return
+	}
+	if err := checkSubdomain("pod name", pod.Name); err != nil {
+		c.refuse(what, "not collected", err)
+		return
+	}
 	var containers []string
 	for _, ct := range append(append([]corev1.Container{}, pod.Spec.InitContainers...), pod.Spec.Containers...) {
+		if err := checkLabel("container name", ct.Name); err != nil {
+			c.refuse(fmt.Sprintf("logs of container %q of pod %q%s", ct.Name, pod.Name, quotedIn(pod.Namespace)), "not collected", err)
+			continue
+		}
 		containers = append(containers, ct.Name)
 	}
 	for _, ct := range containers {
@@ -341,58 +394,83 @@ func (c *clusterCollector) collectLogs(ctx context.Context, pod *corev1.Pod) {
 				}
 				continue
 			}
-			path := filepath.Join(c.dir, "namespaces", pod.Namespace, "pods", pod.Name, ct, ct, "logs", file)
-			if err := writeStream(path, stream, c.opts.LogBytes); err == nil {
-				c.res.Logs++
+			path, err := localPath("namespaces", pod.Namespace, "pods", pod.Name, ct, ct, "logs", file)
+			if err == nil {
+				err = c.writeFile(path, func(w io.Writer) error {
+					_, err := io.Copy(w, io.LimitReader(stream, c.opts.LogBytes))
+					return err
+				})
 			}
 			stream.Close()
+			if err != nil {
+				c.refuse(fmt.Sprintf("logs of container %q of pod %q%s", ct, pod.Name, quotedIn(pod.Namespace)), "not written", err)
+				continue
+			}
+			c.res.Logs++
 		}
 	}
 }
 
-func writeStream(path string, r io.Reader, limit int64) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+// writeFile writes one file of the cluster's folder, at a path made of checked parts, through the
+// folder's os.Root: nothing can land outside it, not even through a link.
+func (c *clusterCollector) writeFile(path string, write func(io.Writer) error) error {
+	if err := c.root.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	f, err := c.root.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = io.Copy(f, io.LimitReader(r, limit))
+	err = write(f)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
 	return err
 }
 
-// writeObject stores one object at its inspect path, with Secret values replaced by their length.
+// writeObject stores one object at its inspect path, with Secret values replaced by their length. An
+// object whose names cannot be a path is recorded as skipped, never written.
 func (c *clusterCollector) writeObject(gvr schema.GroupVersionResource, o *unstructured.Unstructured) {
-	if gvr.Resource == "secrets" {
-		if o.GetLabels()[msaSecretLabel] == "true" {
-			c.res.Skipped = append(c.res.Skipped, fmt.Sprintf("secret %s/%s: a ManagedServiceAccount token, never copied", o.GetNamespace(), o.GetName()))
-			return
-		}
-		elideSecret(o)
-	}
-	o.SetManagedFields(nil)
+	ns, name := o.GetNamespace(), o.GetName()
+	what := fmt.Sprintf("%s %q%s", gvr.Resource, name, quotedIn(ns))
 	group := gvr.Group
 	if group == "" {
 		group = "core"
 	}
 	var path string
-	if ns := o.GetNamespace(); ns != "" {
-		path = filepath.Join(c.dir, "namespaces", ns, group, gvr.Resource, o.GetName()+".yaml")
-	} else {
-		path = filepath.Join(c.dir, "cluster-scoped-resources", group, gvr.Resource, o.GetName()+".yaml")
+	err := checkObjectName(name)
+	if err == nil {
+		err = checkGroupResource(gvr.Group, gvr.Resource)
 	}
-	data, err := yaml.Marshal(o.Object)
+	if err == nil && ns != "" {
+		err = checkNamespace(ns)
+		if err == nil {
+			path, err = localPath("namespaces", ns, group, gvr.Resource, name+".yaml")
+		}
+	} else if err == nil {
+		path, err = localPath("cluster-scoped-resources", group, gvr.Resource, name+".yaml")
+	}
 	if err != nil {
+		c.refuse(what, "not written", err)
 		return
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+	if gvr.Resource == "secrets" {
+		if o.GetLabels()[msaSecretLabel] == "true" {
+			c.res.Skipped = append(c.res.Skipped, fmt.Sprintf("secret %s/%s: a ManagedServiceAccount token, never copied", ns, name))
+			return
+		}
+		elideSecret(o)
+	}
+	o.SetManagedFields(nil)
+	data, err := yaml.Marshal(o.Object)
+	if err == nil {
+		err = c.writeFile(path, func(w io.Writer) error { _, err := w.Write(data); return err })
+	}
+	if err != nil {
+		c.refuse(what, "not written", err)
 		return
 	}
-	if err := os.WriteFile(path, data, 0o600); err == nil {
-		c.res.Objects++
-	}
+	c.res.Objects++
 }
 
 // msaSecretLabel marks ManagedServiceAccount token Secrets on the hub.
