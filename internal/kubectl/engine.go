@@ -277,21 +277,27 @@ var commands = map[string]func(f cmdutil.Factory, streams genericiooptions.IOStr
 // newRoot assembles a kubectl root holding only the command the plan runs (and, for rollout, only the
 // subcommands of the plan's tool): nothing outside the allow-list exists to be reached.
 func newRoot(cfg *rest.Config, conn *connection, plan *Plan, streams genericiooptions.IOStreams) *cobra.Command {
+	var namespace string
+	getter := &clientGetter{cfg: cfg, discovery: conn.discovery, mapper: conn.mapper, namespace: &namespace}
+	return buildRoot(getter, plan.Verb, plan.Tool, streams)
+}
+
+// buildRoot is the command tree of one verb over a client getter. The policy parses command lines with
+// the same tree the engine runs, so what is checked is what runs.
+func buildRoot(getter *clientGetter, verb string, tool Tool, streams genericiooptions.IOStreams) *cobra.Command {
 	root := &cobra.Command{Use: "kubectl", SilenceUsage: true, SilenceErrors: true}
 	root.SetOut(streams.Out)
 	root.SetErr(streams.ErrOut)
 	root.SetIn(streams.In)
 	flags := root.PersistentFlags()
-	var namespace string
-	flags.StringVarP(&namespace, "namespace", "n", "", "namespace")
+	flags.StringVarP(getter.namespace, "namespace", "n", "", "namespace")
 	var warningsAsErrors bool
 	flags.BoolVar(&warningsAsErrors, "warnings-as-errors", false, "treat warnings as errors")
-	getter := &clientGetter{cfg: cfg, discovery: conn.discovery, mapper: conn.mapper, namespace: &namespace}
 	mvf := cmdutil.NewMatchVersionFlags(getter)
 	mvf.AddFlags(flags)
 	f := cmdutil.NewFactory(mvf)
-	if build, known := commands[plan.Verb]; known {
-		root.AddCommand(build(f, streams, plan.Tool))
+	if build, known := commands[verb]; known {
+		root.AddCommand(build(f, streams, tool))
 	}
 	return root
 }

@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+
+	"github.com/spf13/pflag"
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 // FuzzCommandLine feeds arbitrary command lines through the parser and the policy. Whatever the input,
@@ -45,16 +48,21 @@ func FuzzCommandLine(f *testing.F) {
 		if tool == ReadTool && p.Tool != ReadTool {
 			t.Fatalf("the read-only tool accepted a change: %q", line)
 		}
-		for _, w := range p.Args {
-			if !strings.HasPrefix(w, "-") {
-				continue
-			}
-			for _, name := range flagNames(w) {
-				if _, denied := deniedFlags[name]; denied {
-					t.Fatalf("accepted denied flag %q in %q", w, line)
-				}
-			}
+		if _, ok := allowed[p.Path]; !ok {
+			t.Fatalf("accepted command path %q, which is not on the allow-list: %q", p.Path, line)
 		}
+		cmd, rest, err := buildRoot(policyGetter(), p.Verb, WriteTool, genericiooptions.NewTestIOStreamsDiscard()).Find(words)
+		if err != nil {
+			t.Fatalf("accepted %q but the tree cannot find it: %v", line, err)
+		}
+		if err := cmd.ParseFlags(rest); err != nil {
+			t.Fatalf("accepted %q but its flags do not parse: %v", line, err)
+		}
+		cmd.Flags().Visit(func(f *pflag.Flag) {
+			if _, ok := allows(p.Path, f.Name); !ok {
+				t.Fatalf("accepted flag --%s, not on the allow-list of %q: %q", f.Name, p.Path, line)
+			}
+		})
 	})
 }
 

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"k8s.io/cli-runtime/pkg/genericiooptions"
 )
 
 // Tool is which MCP tool may run a command.
@@ -67,8 +69,9 @@ var blockedCommands = map[string]string{
 	"expose":       "not offered; use kubectl_write with create service or apply",
 }
 
-// deniedFlags are flags that would change the target, the identity or the process, or read local files.
-var deniedFlags = map[string]string{
+// absentFlags explain flags that the kubectl binary has and the server's command tree does not: they
+// would change the target, the identity or the process.
+var absentFlags = map[string]string{
 	"server": "the target is chosen by the cluster argument", "s": "the target is chosen by the cluster argument",
 	"kubeconfig": "the target is chosen by the cluster argument", "context": "the target is chosen by the cluster argument",
 	"cluster": "the target is chosen by the cluster argument (the tool argument, not a flag)",
@@ -80,17 +83,11 @@ var deniedFlags = map[string]string{
 	"client-key": "TLS settings are fixed by the server", "insecure-skip-tls-verify": "TLS settings are fixed by the server",
 	"tls-server-name": "TLS settings are fixed by the server", "proxy-url": "the connection is fixed by the server",
 	"cache-dir": "the discovery cache is managed by the server", "kuberc": "local preference files are not read",
-	"filename":  "it reads files or URLs on the server's host: pass the YAML or JSON in the manifest argument instead",
-	"kustomize": "it reads directories on the server's host: render the kustomization and pass it in the manifest argument",
-	"k":         "it reads directories on the server's host: render the kustomization and pass it in the manifest argument",
-	"from-file": "it reads files on the server's host: use --from-literal", "from-env-file": "it reads files on the server's host: use --from-literal",
+	"k":       "it reads directories on the server's host: render the kustomization and pass it in the manifest argument",
 	"raw":     "it reads arbitrary API paths (and would bypass Secret elision): use get with a resource type",
 	"profile": "profiling writes files on the server's host", "profile-output": "profiling writes files on the server's host",
 	"v": "verbosity flags would print requests, headers and tokens", "vmodule": "verbosity flags are not available",
 	"log-flush-frequency": "log flags are not available",
-	"watch":               "watching never ends: the tool returns one snapshot; run the command again to see changes",
-	"w":                   "watching never ends: the tool returns one snapshot; run the command again to see changes",
-	"watch-only":          "watching never ends: the tool returns one snapshot",
 	"output-directory":    "it writes files on the server's host",
 	"editor":              "no editor runs here",
 	"stdin":               "there is no stdin", "i": "there is no stdin", "tty": "there is no terminal", "t": "there is no terminal",
@@ -101,6 +98,7 @@ type Plan struct {
 	Args []string // what kubectl receives
 	Verb string
 	Sub  string   // subcommand of auth, rollout, set, top, create
+	Path string   // the command path in kubectl's tree, e.g. "create secret generic"
 	Refs []string // positional arguments after the verb (resource types and names), for the audit log
 	Tool Tool
 }
@@ -120,9 +118,22 @@ func Check(words []string, tool Tool, hasManifest bool) (*Plan, error) {
 		return nil, fmt.Errorf("unknown or unsupported command %q; %s offers: %s", verb, tool, strings.Join(verbsFor(tool), ", "))
 	}
 	p := &Plan{Verb: verb, Tool: rule.tool}
-	rest := words[verbAt+1:]
+	for _, w := range words {
+		if w == "--" {
+			return nil, fmt.Errorf("'--' is not available: it introduces a command to run in a container")
+		}
+	}
+	// The command line is read by the same cobra tree that runs it, so that what is checked is what runs.
+	cmd, rest, err := buildRoot(policyGetter(), verb, WriteTool, genericiooptions.NewTestIOStreamsDiscard()).Find(words)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the command: %v", err)
+	}
+	path := strings.TrimPrefix(cmd.CommandPath(), "kubectl ")
 	if rule.subs != nil {
-		sub := firstPositional(rest)
+		sub, _, _ := strings.Cut(strings.TrimPrefix(path, verb+" "), " ")
+		if path == verb {
+			sub = firstWord(words[verbAt+1:])
+		}
 		st, ok := rule.subs[sub]
 		if !ok {
 			return nil, fmt.Errorf("`kubectl %s %s` is not available; allowed: %s", verb, sub, strings.Join(sortedKeys(rule.subs), ", "))
@@ -135,13 +146,25 @@ func Check(words []string, tool Tool, hasManifest bool) (*Plan, error) {
 	if tool == WriteTool && p.Tool == ReadTool && !(verb == "rollout") {
 		return nil, fmt.Errorf("`kubectl %s` only reads: use the kubectl tool, which needs no approval", verb)
 	}
-	if err := checkFlags(words, verb); err != nil {
+	if why, refused := refusedCommands[path]; refused {
+		return nil, fmt.Errorf("`kubectl %s` is not available: %s", path, why)
+	}
+	if _, ok := allowed[path]; !ok {
+		return nil, fmt.Errorf("`kubectl %s` is not available; %s offers: %s", path, tool, strings.Join(verbsFor(tool), ", "))
+	}
+	refs, err := checkFlags(cmd, path, rest)
+	if err != nil {
 		return nil, err
+	}
+	p.Path = path
+	if sub := strings.TrimPrefix(path, verb); sub != "" {
+		p.Refs = append(strings.Fields(sub), refs...)
+	} else {
+		p.Refs = refs
 	}
 	if hasManifest && !acceptsManifest(verb) {
 		return nil, fmt.Errorf("the manifest argument is only for apply, create, replace and delete (-f); `kubectl %s` does not read one", verb)
 	}
-	p.Refs = positionals(rest)
 	if verb == "cluster-info" && len(p.Refs) > 0 {
 		return nil, fmt.Errorf("`kubectl cluster-info %s` is not available: only plain cluster-info is (dump writes files on the server's host)", p.Refs[0])
 	}
@@ -176,116 +199,14 @@ func findVerb(words []string) (int, error) {
 	return 0, fmt.Errorf("the command has no verb: give e.g. `get pods`")
 }
 
-func checkFlags(words []string, verb string) error {
-	for i, w := range words {
-		if !strings.HasPrefix(w, "-") || w == "-" || w == "--" {
-			if w == "--" {
-				return fmt.Errorf("'--' is not available: it introduces a command to run in a container")
-			}
-			continue
+// firstWord is the first word that is not a flag, for messages.
+func firstWord(words []string) string {
+	for _, w := range words {
+		if !strings.HasPrefix(w, "-") {
+			return w
 		}
-		names := flagNames(w)
-		for _, name := range names {
-			if verb == "logs" && (name == "f" || name == "follow") {
-				return fmt.Errorf("following logs never ends: use --tail=N or --since=10m to bound them")
-			}
-			if why, denied := deniedFlags[name]; denied {
-				if name == "f" || name == "filename" {
-					why = deniedFlags["filename"]
-				}
-				return fmt.Errorf("flag %s is not available: %s", w, why)
-			}
-			if name == "f" {
-				return fmt.Errorf("flag -f is not available: %s", deniedFlags["filename"])
-			}
-		}
-		out, attached := flagValue(w, "o", "output")
-		if !attached && (w == "-o" || w == "--output") && i+1 < len(words) {
-			out = words[i+1]
-		}
-		if strings.Contains(out, "-file") {
-			return fmt.Errorf("output templates read from files are not available: give the template inline, e.g. -o jsonpath='{.metadata.name}'")
-		}
-	}
-	return nil
-}
-
-// flagNames returns the flag names in one word: "--a=b" gives [a]; "-abc" gives [a b c] unless it is a
-// short flag with its value attached (-nkube-system, -lapp=x, -ojson).
-func flagNames(w string) []string {
-	if strings.HasPrefix(w, "--") {
-		name, _, _ := strings.Cut(w[2:], "=")
-		return []string{name}
-	}
-	short := w[1:]
-	if short == "" {
-		return nil
-	}
-	// Short flags that take a value swallow the rest of the word.
-	if strings.ContainsRune("nlocpL", rune(short[0])) {
-		return []string{short[:1]}
-	}
-	names := make([]string, 0, len(short))
-	for _, r := range short {
-		if r == '=' {
-			break
-		}
-		names = append(names, string(r))
-	}
-	return names
-}
-
-// flagValue extracts an attached value of a flag (-ojson, -o=json, --output=json).
-func flagValue(w, short, long string) (string, bool) {
-	switch {
-	case strings.HasPrefix(w, "--"+long+"="):
-		return strings.TrimPrefix(w, "--"+long+"="), true
-	case strings.HasPrefix(w, "-"+short+"="):
-		return strings.TrimPrefix(w, "-"+short+"="), true
-	case strings.HasPrefix(w, "-"+short) && !strings.HasPrefix(w, "--") && len(w) > 2:
-		return w[2:], true
-	}
-	return "", false
-}
-
-func firstPositional(words []string) string {
-	if p := positionals(words); len(p) > 0 {
-		return p[0]
 	}
 	return ""
-}
-
-// valueFlags are flags whose value is the next word when not attached.
-var valueFlags = map[string]bool{
-	"n": true, "namespace": true, "l": true, "selector": true, "o": true, "output": true, "c": true, "container": true,
-	"field-selector": true, "sort-by": true, "tail": true, "since": true, "since-time": true, "p": true, "patch": true,
-	"type": true, "replicas": true, "timeout": true, "L": true, "label-columns": true, "template": true, "chunk-size": true,
-	"subresource": true, "for": true, "image": true, "to-revision": true, "grace-period": true, "field-manager": true,
-	"dry-run": true, "min": true, "max": true, "cpu-percent": true, "limits": true, "requests": true, "env": true, "e": true,
-	"from": true, "from-literal": true, "pod-selector": true, "current-replicas": true, "resource-version": true,
-	"api-group": true, "api-version": true, "verbs": true, "cascade": true, "show-kind": false, "max-log-requests": true,
-	"limit-bytes": true, "request-timeout": true, "types": true, "reason": true, "docker-server": true, "docker-username": true,
-	"docker-password": true, "docker-email": true, "cert": true, "key": true, "clusterrole": true, "role": true, "serviceaccount": true,
-	"group": true, "port": true, "tcp": true, "schedule": true, "image-pull-policy": true, "namespace-selector": true,
-}
-
-// positionals returns the non-flag words (resource types and names), skipping flag values.
-func positionals(words []string) []string {
-	var out []string
-	for i := 0; i < len(words); i++ {
-		w := words[i]
-		if strings.HasPrefix(w, "-") {
-			if !strings.Contains(w, "=") {
-				names := flagNames(w)
-				if len(names) == 1 && valueFlags[names[0]] && (strings.HasPrefix(w, "--") || len(w) == 2) {
-					i++
-				}
-			}
-			continue
-		}
-		out = append(out, w)
-	}
-	return out
 }
 
 // defaults adds bounds the model did not ask for: logs are cut to the last 200 lines, and commands that
