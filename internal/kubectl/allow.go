@@ -88,7 +88,7 @@ var allowed = map[string]flags{
 	"create clusterrole":            creating.with(flags{"resource": anyValue, "resource-name": anyValue, "verb": anyValue, "non-resource-url": anyValue}),
 	"create rolebinding":            creating.with(flags{"clusterrole": grantableRole, "role": grantableRole, "group": grantableGroups, "serviceaccount": anyValue, "user": grantableUsers}),
 	"create clusterrolebinding":     creating.with(flags{"clusterrole": grantableRole, "group": grantableGroups, "serviceaccount": anyValue, "user": grantableUsers}),
-	"create secret generic":         creating.with(flags{"from-literal": anyValue, "type": anyValue, "append-hash": anyValue}),
+	"create secret generic":         creating.with(flags{"from-literal": anyValue, "type": notTokenSecret, "append-hash": anyValue}),
 	"create secret docker-registry": creating.with(flags{"docker-email": anyValue, "docker-password": anyValue, "docker-server": anyValue, "docker-username": anyValue, "append-hash": anyValue}),
 	"create service clusterip":      creating.with(flags{"clusterip": anyValue, "tcp": anyValue}),
 	"create service externalname":   creating.with(flags{"external-name": anyValue, "tcp": anyValue}),
@@ -182,6 +182,14 @@ func refusal(path, flag string) error {
 	}
 	list := allowedList(path)
 	return fmt.Errorf("flag --%s is not available: %s. `kubectl %s` accepts: %s", flag, why, path, list)
+}
+
+// notTokenSecret refuses the Secret type the token controller fills with a ServiceAccount token.
+func notTokenSecret(v string) error {
+	if v == "kubernetes.io/service-account-token" {
+		return fmt.Errorf("a Secret of type %s makes the cluster mint a token; no tool issues credentials", v)
+	}
+	return nil
 }
 
 func oneOf(values ...string) valueRule {

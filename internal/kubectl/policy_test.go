@@ -127,6 +127,7 @@ var hostileCommands = []struct {
 	{"create secret tls t --cert=/etc/tls.crt --key=/etc/tls.key --dry-run=client -o yaml", WriteTool, "certificate and key files"},
 	{"create secret docker-registry r --from-file=/root/.docker/config.json", WriteTool, "reads files"},
 	{"create token default", WriteTool, "mints"},
+	{"create secret generic t --type=kubernetes.io/service-account-token", WriteTool, "mint"},
 	{"create token default -n kube-system --duration=8760h", WriteTool, "mints"},
 	{"create --edit", WriteTool, "editor"},
 	{"create --edit -o yaml --windows-line-endings", WriteTool, "editor"},
