@@ -149,7 +149,9 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 	}
 	// Outermost: the request guard sees every request, with its final headers, before anything is sent.
 	impersonating := r.Config.Impersonate.UserName
-	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &requestGuard{next: rt, impersonating: impersonating} })
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return &requestGuard{next: rt, impersonating: impersonating}
+	})
 	cfg.WarningHandler = rest.NewWarningWriter(&stderr, rest.WarningWriterOptions{Deduplicate: true})
 	done := make(chan Result, 1)
 	go func() {
