@@ -46,6 +46,10 @@ const ElidedTemplate = "<elided: this template holds a Secret>"
 // ElidedAnnotation replaces an annotation value that carries a credential.
 const ElidedAnnotation = "<elided: it holds a credential>"
 
+// ElidedValue replaces a Secret's data or stringData that is not a map of values: no valid Secret has
+// one, but whatever it holds may still be a credential.
+const ElidedValue = "<elided: it holds a Secret's values>"
+
 // Options tune one walk.
 type Options struct {
 	// SecretContext says the document is the answer to a request about Secrets: objects with metadata and
@@ -58,7 +62,7 @@ type Options struct {
 // Doc elides every credential in a decoded document, in place, and reports whether it changed anything.
 func Doc(doc any, vals Values, o Options) bool {
 	w := walker{vals: vals, opts: o}
-	w.walk(doc, 0)
+	w.walk(doc, 0, o.SecretContext)
 	return w.changed
 }
 
@@ -71,7 +75,10 @@ type walker struct {
 	changed bool
 }
 
-func (w *walker) walk(v any, depth int) {
+// walk elides v and everything below it; inSecrets says v is part of an answer about Secrets (the
+// document of a Secret context, or the items of a SecretList), where kind-less objects with data are
+// Secrets.
+func (w *walker) walk(v any, depth int, inSecrets bool) {
 	switch x := v.(type) {
 	case map[string]any:
 		if depth > maxDepth {
@@ -81,14 +88,16 @@ func (w *walker) walk(v any, depth int) {
 			w.changed = true
 			return
 		}
-		w.object(x)
+		w.object(x, inSecrets)
+		kind, _ := x["kind"].(string)
 		for k, child := range x {
 			if s, ok := child.(string); ok && rawTemplateKey(k) && mentionsSecret(s) {
 				x[k] = ElidedTemplate
 				w.changed = true
 				continue
 			}
-			w.walk(child, depth+1)
+			// The items of a SecretList carry no kind of their own.
+			w.walk(child, depth+1, inSecrets || (kind == "SecretList" && k == "items"))
 		}
 	case []any:
 		if depth > maxDepth {
@@ -99,20 +108,26 @@ func (w *walker) walk(v any, depth int) {
 			return
 		}
 		for _, child := range x {
-			w.walk(child, depth+1)
+			w.walk(child, depth+1, inSecrets)
 		}
 	}
 }
 
 // object elides one map if it is (or describes) an object with credentials.
-func (w *walker) object(x map[string]any) {
+func (w *walker) object(x map[string]any, inSecrets bool) {
 	md, hasMeta := x["metadata"].(map[string]any)
 	kind, _ := x["kind"].(string)
-	isSecret := kind == "Secret" || (hasMeta && w.opts.SecretContext && kind == "" && (isMap(x["data"]) || isMap(x["stringData"])))
+	isSecret := kind == "Secret" || (hasMeta && inSecrets && kind == "" && (isMap(x["data"]) || isMap(x["stringData"])))
 	if isSecret {
 		for _, key := range []string{"data", "stringData"} {
-			m, ok := x[key].(map[string]any)
+			v, present := x[key]
+			if !present || v == nil {
+				continue
+			}
+			m, ok := v.(map[string]any)
 			if !ok {
+				x[key] = ElidedValue
+				w.changed = true
 				continue
 			}
 			for k, val := range m {
@@ -151,6 +166,9 @@ func (w *walker) object(x map[string]any) {
 // lastApplied elides the object the annotation copies. An annotation that cannot be read is dropped
 // when it belongs to a Secret or mentions one: unread is never shown.
 func (w *walker) lastApplied(s string, ofSecret bool) (string, bool) {
+	if ofSecret {
+		return "<elided: it holds the Secret's data>", true
+	}
 	var inner any
 	if err := json.Unmarshal([]byte(s), &inner); err != nil {
 		if ofSecret || mentionsSecret(s) {
@@ -159,22 +177,27 @@ func (w *walker) lastApplied(s string, ofSecret bool) (string, bool) {
 		return s, false
 	}
 	sub := walker{vals: w.vals, opts: Options{SecretContext: ofSecret, Keep: w.opts.Keep}}
-	sub.walk(inner, 1)
+	sub.walk(inner, 1, ofSecret)
 	if !sub.changed {
 		return s, false
 	}
 	if ofSecret {
 		return "<elided: it holds the Secret's data>", true
 	}
-	out, err := json.Marshal(inner)
-	if err != nil {
+	var out strings.Builder
+	enc := json.NewEncoder(&out)
+	enc.SetEscapeHTML(false) // keep "<elided ...>" readable
+	if err := enc.Encode(inner); err != nil {
 		return "<elided: it holds a Secret>", true
 	}
-	return string(out), true
+	return strings.TrimSuffix(out.String(), "\n"), true
 }
 
-// mentionsSecret is a conservative test for text that may hold a Secret manifest.
-func mentionsSecret(s string) bool { return strings.Contains(s, "Secret") }
+// mentionsSecret is a conservative test for text that may hold a Secret manifest or a token
+// annotation (what MayHold looks for).
+func mentionsSecret(s string) bool {
+	return strings.Contains(s, "Secret") || strings.Contains(s, "token-secret.value")
+}
 
 func isMap(v any) bool { _, ok := v.(map[string]any); return ok }
 
