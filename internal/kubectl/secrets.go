@@ -11,10 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-)
 
-// lastApplied is the annotation kubectl apply uses to store the whole object, Secret data included.
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
+)
 
 // maxSecretBody bounds the responses the filter buffers.
 const maxSecretBody = 64 << 20
@@ -44,15 +43,17 @@ func (e *elider) wrap(next http.RoundTripper) http.RoundTripper {
 
 func (f *secretFilter) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := f.next.RoundTrip(req)
-	if err != nil || !strings.Contains(req.URL.Path, "/secrets") {
+	if err != nil {
 		return resp, err
 	}
+	aboutSecrets := strings.Contains(req.URL.Path, "/secrets")
 	mt, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
 	if mt != "application/json" {
-		// Only JSON is rewritten; ask for nothing else. Anything else about Secrets is refused.
-		if resp.StatusCode < 300 {
+		// Only JSON is rewritten, and only JSON is asked for. Anything else about Secrets is refused; other
+		// structured answers (protobuf, YAML) could hide an embedded Secret and are refused too.
+		if resp.StatusCode < 300 && (aboutSecrets || structured(mt)) {
 			resp.Body.Close()
-			return nil, fmt.Errorf("refusing a %q response about Secrets: values could not be elided", mt)
+			return nil, fmt.Errorf("refusing a %q response: Secret values in it could not be elided", mt)
 		}
 		return resp, nil
 	}
@@ -62,21 +63,35 @@ func (f *secretFilter) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	if len(body) > maxSecretBody {
-		return nil, fmt.Errorf("response about Secrets larger than %d bytes: narrow the query", maxSecretBody)
+		return nil, fmt.Errorf("response larger than %d bytes: narrow the query", maxSecretBody)
 	}
-	body = f.elider.elide(body)
+	if aboutSecrets || redact.MayHold(body) {
+		body = f.elider.elide(body, aboutSecrets)
+	}
 	resp.Body = io.NopCloser(bytes.NewReader(body))
 	resp.ContentLength = int64(len(body))
 	resp.Header.Set("Content-Length", strconv.Itoa(len(body)))
 	return resp, nil
 }
 
-func (f *elider) elide(body []byte) []byte {
+// structured reports media types that carry objects.
+func structured(mt string) bool {
+	return strings.Contains(mt, "protobuf") || strings.Contains(mt, "yaml") || strings.HasSuffix(mt, "+json") || mt == "application/cbor"
+}
+
+// elide rewrites a JSON body with every credential in it elided. A body about Secrets that cannot be
+// decoded is withheld: unread is never shown.
+func (f *elider) elide(body []byte, aboutSecrets bool) []byte {
 	var doc any
 	if err := json.Unmarshal(body, &doc); err != nil {
+		if aboutSecrets {
+			return []byte(`{"kind":"Status","apiVersion":"v1","status":"Failure","message":"a response about Secrets could not be read, so it is withheld"}`)
+		}
 		return body
 	}
-	f.walk(doc)
+	if !redact.Doc(doc, f, redact.Options{SecretContext: aboutSecrets}) {
+		return body
+	}
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false) // keep "<elided ...>" readable
@@ -86,37 +101,9 @@ func (f *elider) elide(body []byte) []byte {
 	return out.Bytes()
 }
 
-// walk elides every object that looks like a Secret: metadata plus a data or stringData map. The
-// request was about Secrets, so list items (which carry no kind) and table rows qualify too.
-func (f *elider) walk(v any) {
-	switch x := v.(type) {
-	case map[string]any:
-		if _, ok := x["metadata"].(map[string]any); ok {
-			for _, key := range []string{"data", "stringData"} {
-				if m, ok := x[key].(map[string]any); ok {
-					for k, val := range m {
-						s, _ := val.(string)
-						m[k] = f.placeholder(s, key == "data")
-					}
-				}
-			}
-			if md, ok := x["metadata"].(map[string]any); ok {
-				if ann, ok := md["annotations"].(map[string]any); ok {
-					if _, ok := ann[lastApplied]; ok {
-						ann[lastApplied] = "<elided: it holds the Secret's data>"
-					}
-				}
-			}
-		}
-		for _, child := range x {
-			f.walk(child)
-		}
-	case []any:
-		for _, child := range x {
-			f.walk(child)
-		}
-	}
-}
+// Data and StringData make the elider the redact package's Values.
+func (f *elider) Data(_, b64 string) string     { return f.placeholder(b64, true) }
+func (f *elider) StringData(_, s string) string { return f.placeholder(s, false) }
 
 // placeholder returns a value of the same decoded length as the original.
 func (f *elider) placeholder(value string, isBase64 bool) string {
