@@ -454,14 +454,14 @@ func (c *clusterCollector) writeObject(gvr schema.GroupVersionResource, o *unstr
 		c.refuse(what, "not written", err)
 		return
 	}
-	if gvr.Resource == "secrets" {
-		if o.GetLabels()[msaSecretLabel] == "true" {
-			c.res.Skipped = append(c.res.Skipped, fmt.Sprintf("secret %s/%s: a ManagedServiceAccount token, never copied", ns, name))
-			return
-		}
-		elideSecret(o)
+	secrets := gvr.Group == "" && gvr.Resource == "secrets"
+	if secrets && o.GetLabels()[msaSecretLabel] == "true" {
+		c.res.Skipped = append(c.res.Skipped, fmt.Sprintf("secret %s/%s: a ManagedServiceAccount token, never copied", ns, name))
+		return
 	}
 	o.SetManagedFields(nil)
+	// Every object, not only Secrets: ManifestWorks, policies and last-applied copies embed them.
+	elideObject(o.Object, secrets)
 	data, err := yaml.Marshal(o.Object)
 	if err == nil {
 		err = c.writeFile(path, func(w io.Writer) error { _, err := w.Write(data); return err })
@@ -475,53 +475,6 @@ func (c *clusterCollector) writeObject(gvr schema.GroupVersionResource, o *unstr
 
 // msaSecretLabel marks ManagedServiceAccount token Secrets on the hub.
 const msaSecretLabel = "authentication.open-cluster-management.io/is-managed-serviceaccount"
-
-// KubeconfigServerAnnotation records, on an archived Secret holding a kubeconfig, the API server URL the
-// kubeconfig points at: the one part of it an engineer needs that is not a credential.
-const KubeconfigServerAnnotation = "must-gather.multicluster-mcp-server.io/kubeconfig-server"
-
-// publicKeys are Secret keys that hold certificates, kept as `oc adm inspect` keeps them.
-var publicKeys = map[string]bool{"tls.crt": true, "ca.crt": true, "service-ca.crt": true}
-
-// elideSecret replaces each value with its length, the way `oc adm inspect` does (certificates are
-// kept), and blanks the annotations that can hold the values.
-func elideSecret(o *unstructured.Unstructured) {
-	ann := o.GetAnnotations()
-	for _, key := range []string{"data", "stringData"} {
-		m, ok, _ := unstructured.NestedMap(o.Object, key)
-		if !ok {
-			continue
-		}
-		for k, v := range m {
-			s, _ := v.(string)
-			if publicKeys[k] {
-				continue
-			}
-			n := len(s)
-			if key == "data" {
-				n = decodedLen(s)
-				if k == "kubeconfig" {
-					if server := kubeconfigServer(s); server != "" {
-						if ann == nil {
-							ann = map[string]string{}
-						}
-						ann[KubeconfigServerAnnotation] = server
-					}
-				}
-			}
-			m[k] = fmt.Sprintf("%d bytes long", n)
-		}
-		_ = unstructured.SetNestedMap(o.Object, m, key)
-	}
-	for _, k := range []string{"kubectl.kubernetes.io/last-applied-configuration", "openshift.io/token-secret.value"} {
-		if _, ok := ann[k]; ok {
-			ann[k] = ""
-		}
-	}
-	if ann != nil {
-		o.SetAnnotations(ann)
-	}
-}
 
 // kubeconfigServer returns the server URL of a base64 kubeconfig's current context.
 func kubeconfigServer(b64 string) string {

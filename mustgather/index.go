@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/lru"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
 )
 
 // Resource is one kind of object found for a cluster.
@@ -67,7 +69,8 @@ type Object struct {
 	Namespace, Name string
 	Labels          map[string]string
 	file            string
-	index           int // position in a List file, -1 for a file of its own
+	index           int  // position in a List file, -1 for a file of its own
+	secret          bool // read from the secrets resource
 }
 
 // Cluster is everything an archive holds about one cluster.
@@ -123,15 +126,25 @@ func (c *Cluster) Get(gr schema.GroupResource, ns, name string) (*unstructured.U
 	return c.Load(o)
 }
 
-// Load parses an object (from the cache when it was read recently).
+// Load parses an object (from the cache when it was read recently). Every credential it holds is
+// elided first, whatever made the archive: nothing read from an archive holds one.
 func (c *Cluster) Load(o *Object) (*unstructured.Unstructured, error) {
 	key := fmt.Sprintf("%s#%d", o.file, o.index)
 	if v, ok := c.cache.Get(key); ok {
 		return v.(*unstructured.Unstructured), nil
 	}
-	objs, err := parseFile(o.file)
+	data, err := os.ReadFile(o.file)
 	if err != nil {
 		return nil, err
+	}
+	objs, err := parseBytes(o.file, data)
+	if err != nil {
+		return nil, err
+	}
+	if o.secret || redact.MayHold(data) {
+		for _, obj := range objs {
+			elideObject(obj.Object, o.secret)
+		}
 	}
 	for i, obj := range objs {
 		idx := i
@@ -343,7 +356,8 @@ func indexAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
 				r = &Resource{GVR: gr.WithVersion(gv.Version), Kind: m.kind, Namespaced: p.ref.namespaced}
 				out[gr] = r
 			}
-			r.Objects = append(r.Objects, &Object{Namespace: m.namespace, Name: m.name, Labels: m.labels, file: p.ref.path, index: m.index})
+			r.Objects = append(r.Objects, &Object{Namespace: m.namespace, Name: m.name, Labels: m.labels, file: p.ref.path, index: m.index,
+				secret: gr == grSecrets})
 		}
 	}
 	for _, r := range out {
@@ -352,15 +366,6 @@ func indexAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
 		r.indexLabels()
 	}
 	return out, firstErr
-}
-
-// parseFile reads one YAML or JSON file: an object, or a List of objects.
-func parseFile(path string) ([]*unstructured.Unstructured, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	return parseBytes(path, data)
 }
 
 func parseBytes(path string, data []byte) ([]*unstructured.Unstructured, error) {
@@ -414,6 +419,9 @@ func dedupe(objs []*Object) []*Object {
 	}
 	return out
 }
+
+// grSecrets is the core secrets resource.
+var grSecrets = schema.GroupResource{Resource: "secrets"}
 
 // collectionErrorsFile records, in a cluster's folder, what the collector could not gather.
 const collectionErrorsFile = "collection-errors.txt"
