@@ -1,11 +1,12 @@
 package mustgather
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
+	"math"
 	"net/http"
 	"os"
 	"sort"
@@ -193,8 +194,12 @@ func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.Gr
 		w.json(c.table(gr, items, a.ReferenceTime(), req.URL.Query().Get("includeObject")))
 		return
 	}
-	if gr == (schema.GroupResource{Resource: "secrets"}) {
-		items = encodeElided(items)
+	if gr == grSecrets {
+		var err error
+		if items, err = encodeElided(items); err != nil {
+			w.status(apierrors.NewBadRequest(err.Error()))
+			return
+		}
 	}
 	if !isList {
 		w.json(items[0].Object)
@@ -279,60 +284,138 @@ func (a *Archive) podLog(w *response, req *http.Request, c *Cluster, ns, pod str
 		w.status(apierrors.NewNotFound(schema.GroupResource{Resource: "pods/log"}, fmt.Sprintf("%s/%s (%s log of container %s is not in the must-gather)", ns, pod, which, container)))
 		return
 	}
-	data, err := os.ReadFile(file)
+	limit := int64(maxServedLog)
+	if a.limits.MaxBytes > 0 {
+		limit = min(limit, a.limits.MaxBytes)
+	}
+	data, cut, err := readTail(file, limit)
 	if err != nil {
 		w.status(apierrors.NewInternalError(err))
 		return
 	}
-	lines := splitLines(data)
+	out := data
 	if s := q.Get("sinceSeconds"); s != "" {
-		if secs, err := strconv.Atoi(s); err == nil {
-			lines = since(lines, time.Duration(secs)*time.Second)
+		if secs, err := strconv.ParseInt(s, 10, 64); err == nil && secs >= 0 {
+			out = since(out, time.Duration(min(secs, math.MaxInt64/int64(time.Second)))*time.Second)
 		}
 	}
 	if s := q.Get("tailLines"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 && n < len(lines) {
-			lines = lines[len(lines)-n:]
+		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+			out = tail(out, n)
 		}
 	}
 	w.header.Set("Content-Type", "text/plain")
-	for _, l := range lines {
-		w.body.WriteString(l)
-		w.body.WriteByte('\n')
+	var note string
+	if cut > 0 && len(out) == len(data) {
+		note = fmt.Sprintf("... (the first %d bytes of this log are not served: an answer holds at most its last %d bytes; read the file in the must-gather for the rest, or ask for fewer lines)\n", cut, limit)
+	}
+	// The answer is the window read, not a copy of it, unless a note or a final newline is added.
+	body := out
+	if note != "" || (len(out) > 0 && out[len(out)-1] != '\n') {
+		body = append(append(make([]byte, 0, len(note)+len(out)+1), note...), out...)
+		if len(out) > 0 && out[len(out)-1] != '\n' {
+			body = append(body, '\n')
+		}
+	}
+	w.body = *bytes.NewBuffer(body)
+}
+
+// maxServedLog bounds what one answer reads of a log file (its end is served): a log is only bounded
+// by the archive's size, and an answer is held in memory.
+const maxServedLog = 8 << 20
+
+// readTail reads the last limit bytes of a file, from the start of a line, and reports how many bytes
+// before them it left out.
+func readTail(path string, limit int64) ([]byte, int64, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, 0, err
+	}
+	off := max(st.Size()-limit, 0)
+	buf := make([]byte, st.Size()-off)
+	n, err := io.ReadFull(io.NewSectionReader(f, off, int64(len(buf))), buf)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) {
+		return nil, 0, err
+	}
+	buf = buf[:n]
+	if off > 0 {
+		// The window starts inside a line: leave that line out too.
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			buf, off = buf[i+1:], off+int64(i)+1
+		} else {
+			buf, off = nil, off+int64(len(buf))
+		}
+	}
+	return buf, off, nil
+}
+
+// tail keeps the last n lines of a log.
+func tail(data []byte, n int) []byte {
+	if n == 0 {
+		return nil
+	}
+	end := len(data)
+	if end > 0 && data[end-1] == '\n' {
+		end--
+	}
+	for {
+		i := bytes.LastIndexByte(data[:end], '\n')
+		if i < 0 {
+			return data
+		}
+		if n--; n == 0 {
+			return data[i+1:]
+		}
+		end = i
 	}
 }
 
-func splitLines(data []byte) []string {
-	var out []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 4<<20)
-	for sc.Scan() {
-		out = append(out, sc.Text())
+// stamp reads the RFC3339 timestamp that starts an inspect log line.
+func stamp(line []byte) (time.Time, bool) {
+	const longest = len("2006-01-02T15:04:05.999999999-07:00")
+	f := line
+	if i := bytes.IndexByte(line[:min(len(line), longest+1)], ' '); i >= 0 {
+		f = line[:i]
 	}
-	return out
+	if len(f) > longest {
+		return time.Time{}, false
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(f))
+	return t, err == nil
 }
 
 // since keeps the lines within d of the last timestamped line (inspect logs carry RFC3339 timestamps).
-func since(lines []string, d time.Duration) []string {
-	stamp := func(l string) (time.Time, bool) {
-		f, _, _ := strings.Cut(l, " ")
-		t, err := time.Parse(time.RFC3339Nano, f)
-		return t, err == nil
-	}
+func since(data []byte, d time.Duration) []byte {
 	var last time.Time
-	for i := len(lines) - 1; i >= 0; i-- {
-		if t, ok := stamp(lines[i]); ok {
+	rest := bytes.TrimSuffix(data, []byte("\n"))
+	for {
+		i := bytes.LastIndexByte(rest, '\n')
+		if t, ok := stamp(rest[i+1:]); ok {
 			last = t
 			break
 		}
+		if i < 0 {
+			break
+		}
+		rest = rest[:i]
 	}
 	if last.IsZero() {
-		return lines
+		return data
 	}
-	for i, l := range lines {
-		if t, ok := stamp(l); ok && !t.Before(last.Add(-d)) {
-			return lines[i:]
+	for off := 0; off < len(data); {
+		line, next := data[off:], len(data)
+		if i := bytes.IndexByte(line, '\n'); i >= 0 {
+			line, next = line[:i], off+i+1
 		}
+		if t, ok := stamp(line); ok && !t.Before(last.Add(-d)) {
+			return data[off:]
+		}
+		off = next
 	}
 	return nil
 }
@@ -479,24 +562,52 @@ var knownShortNames = map[schema.GroupResource][]string{
 	{Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}: {"mcl", "mcls"},
 }
 
+// Bounds of the Secret values the offline server rebuilds from their lengths.
+const (
+	// maxElidedValue is the most bytes one value is served as: Kubernetes refuses Secrets larger than
+	// 1 MiB, so a longer claim is false.
+	maxElidedValue = 1 << 20
+	// maxElidedAnswer bounds the bytes one answer rebuilds, whatever number of Secrets it holds.
+	maxElidedAnswer = 32 << 20
+)
+
 // encodeElided turns the "<N> bytes long" values of archived Secrets back into base64 values of N
 // bytes, so that clients that decode Secrets (describe) read them; the kubectl engine then elides them
-// again as it does live.
-func encodeElided(items []*unstructured.Unstructured) []*unstructured.Unstructured {
+// again as it does live. The lengths come from the archive: each is capped at what a Secret may hold,
+// and an answer that would rebuild more than maxElidedAnswer bytes is refused before any is made.
+func encodeElided(items []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+	var total int64
+	for _, o := range items {
+		data, _ := o.Object["data"].(map[string]any)
+		for _, v := range data {
+			if s, ok := v.(string); ok {
+				if n, ok := parseElided(s); ok {
+					total += min(n, maxElidedValue)
+				}
+			}
+		}
+		if total > maxElidedAnswer {
+			return nil, fmt.Errorf("the Secrets asked for hold more than %d bytes of values (as their lengths say) and are served only up to that: narrow the query (one Secret by name, one namespace, or a label selector)", maxElidedAnswer)
+		}
+	}
 	out := make([]*unstructured.Unstructured, len(items))
 	for i, o := range items {
 		c := o.DeepCopy()
-		if data, ok, _ := unstructured.NestedMap(c.Object, "data"); ok {
+		if data, ok := c.Object["data"].(map[string]any); ok {
 			for k, v := range data {
 				s, _ := v.(string)
-				var n int
-				if _, err := fmt.Sscanf(s, "%d bytes long", &n); err == nil {
-					data[k] = base64.StdEncoding.EncodeToString(bytes.Repeat([]byte("*"), n))
+				if n, ok := parseElided(s); ok {
+					data[k] = starsBase64(int(min(n, maxElidedValue)))
 				}
 			}
-			_ = unstructured.SetNestedMap(c.Object, data, "data")
 		}
 		out[i] = c
 	}
-	return out
+	return out, nil
+}
+
+// starsBase64 is the base64 encoding of n '*' bytes, made without the n bytes themselves.
+func starsBase64(n int) string {
+	rest := [...]string{"", "Kg==", "Kio="}[n%3]
+	return strings.Repeat("Kioq", n/3) + rest
 }

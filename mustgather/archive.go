@@ -1,7 +1,9 @@
 package mustgather
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -26,6 +28,7 @@ type Archive struct {
 	Bytes int64
 
 	workDir string // private unpack folder, removed by Close
+	limits  Limits
 }
 
 // OpenOptions configure Open.
@@ -47,7 +50,7 @@ func Open(path string, o OpenOptions) (*Archive, error) {
 	if err != nil {
 		return nil, fmt.Errorf("must-gather %s: %w", path, err)
 	}
-	a := &Archive{Path: path, Clusters: map[string]*Cluster{}, Errors: map[string]string{}}
+	a := &Archive{Path: path, Clusters: map[string]*Cluster{}, Errors: map[string]string{}, limits: o.Limits}
 	root := path
 	if !info.IsDir() {
 		if a.workDir, err = os.MkdirTemp(o.WorkDir, "must-gather-"); err != nil {
@@ -128,6 +131,7 @@ func (a *Archive) index(root string, lim Limits) error {
 		return err
 	}
 	s := &scanner{lim: lim}
+	objects := 0 // indexed so far, in every cluster
 	for _, g := range groups {
 		s.refs, s.logs = nil, map[string]*ContainerLogs{}
 		for _, r := range g.roots {
@@ -135,9 +139,12 @@ func (a *Archive) index(root string, lim Limits) error {
 				return err
 			}
 		}
-		res, err := indexAll(s.refs)
+		res, err := indexAll(s.refs, lim.MaxFiles, objects)
 		if err != nil {
 			return err
+		}
+		for _, r := range res {
+			objects += len(r.Objects)
 		}
 		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs, cache: lru.New(parsedCacheSize)}
 		if c.Name == "" {
@@ -148,8 +155,8 @@ func (a *Archive) index(root string, lim Limits) error {
 		}
 		a.Clusters[c.Name] = c
 		for _, r := range g.roots {
-			if data, err := os.ReadFile(filepath.Join(r, collectionErrorsFile)); err == nil {
-				a.Errors[c.Name] = strings.TrimSpace(string(data))
+			if text, ok := readErrors(filepath.Join(r, collectionErrorsFile)); ok {
+				a.Errors[c.Name] = text
 			}
 		}
 	}
@@ -263,6 +270,39 @@ func deriveName(c *Cluster, dir string) string {
 	return base
 }
 
+// maxErrorsBytes bounds what is read of a cluster's collection errors: they are kept in memory and
+// quoted in answers.
+const maxErrorsBytes = 64 << 10
+
+// readErrors reads a collection errors file, up to maxErrorsBytes (cut at a line, with how much more
+// the file holds).
+func readErrors(path string) (string, bool) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", false
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxErrorsBytes+1))
+	if err != nil {
+		return "", false
+	}
+	if len(data) <= maxErrorsBytes {
+		return strings.TrimSpace(string(data)), true
+	}
+	data = data[:maxErrorsBytes]
+	if i := bytes.LastIndexByte(data, '\n'); i > 0 {
+		data = data[:i]
+	}
+	more := int64(-1)
+	if st, err := f.Stat(); err == nil {
+		more = st.Size() - int64(len(data))
+	}
+	return fmt.Sprintf("%s\n... (%d more bytes in %s in the must-gather)", strings.TrimSpace(string(data)), more, collectionErrorsFile), true
+}
+
+// maxTimestampBytes bounds what is read of a timestamp file: a few times one is plenty.
+const maxTimestampBytes = 4 << 10
+
 func readTimestamp(root string) time.Time {
 	var found time.Time
 	_ = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -273,7 +313,7 @@ func readTimestamp(root string) time.Time {
 			return fs.SkipDir
 		}
 		if !d.IsDir() && d.Name() == "timestamp" {
-			data, _ := os.ReadFile(p)
+			data, _ := readHead(p, maxTimestampBytes)
 			for _, f := range strings.Fields(string(data)) {
 				if t, err := time.Parse(time.RFC3339, f); err == nil && t.After(found) {
 					found = t
@@ -288,4 +328,14 @@ func readTimestamp(root string) time.Time {
 		return nil
 	})
 	return found
+}
+
+// readHead reads at most limit bytes from the start of a file.
+func readHead(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, limit))
 }

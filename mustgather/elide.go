@@ -1,6 +1,7 @@
 package mustgather
 
 import (
+	"math"
 	"strconv"
 	"strings"
 
@@ -26,10 +27,11 @@ const elidedSuffix = " bytes long"
 // elidedValue is what replaces a Secret value of n bytes.
 func elidedValue(n int) string { return strconv.Itoa(n) + elidedSuffix }
 
-// parseElided reads a value elidedValue wrote ("N bytes long"), strictly: digits, then the suffix.
+// parseElided reads a value elidedValue wrote ("N bytes long"), strictly: digits, then the suffix. A
+// number too large for an int64 reads as the largest one: callers bound what they make of it.
 func parseElided(s string) (int64, bool) {
 	num, ok := strings.CutSuffix(s, elidedSuffix)
-	if !ok || num == "" || len(num) > 18 {
+	if !ok || num == "" {
 		return 0, false
 	}
 	for i := 0; i < len(num); i++ {
@@ -38,7 +40,10 @@ func parseElided(s string) (int64, bool) {
 		}
 	}
 	n, err := strconv.ParseInt(num, 10, 64)
-	return n, err == nil
+	if err != nil {
+		return math.MaxInt64, true // out of range: all digits were checked
+	}
+	return n, true
 }
 
 // lengthValues replaces each Secret value with its length. A value that already is one (an archive of

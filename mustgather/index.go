@@ -311,8 +311,10 @@ func (s *scanner) addLog(ns, pod, container, p, file string) {
 	}
 }
 
-// indexAll reads what filtering needs from every object file, with a worker per CPU.
-func indexAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
+// indexAll reads what filtering needs from every object file, with a worker per CPU. With the seen
+// objects of other clusters, it indexes at most maxObjects (the archive's file limit): List files
+// hold any number of objects, and each costs memory for as long as the archive is open.
+func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*Resource, error) {
 	type indexed struct {
 		ref   fileRef
 		metas []meta
@@ -342,12 +344,16 @@ func indexAll(refs []fileRef) (map[schema.GroupResource]*Resource, error) {
 	out := map[schema.GroupResource]*Resource{}
 	var firstErr error
 	for p := range results {
+		if p.err == nil && seen+len(p.metas) > maxObjects {
+			p.err = &HostileArchiveError{Reason: fmt.Sprintf("holds more than %d objects (raise --must-gather-max-files to accept it)", maxObjects)}
+		}
 		if p.err != nil {
 			if firstErr == nil {
 				firstErr = p.err
 			}
 			continue
 		}
+		seen += len(p.metas)
 		for _, m := range p.metas {
 			gr := schema.GroupResource{Group: p.ref.group, Resource: p.ref.resource}
 			r := out[gr]
