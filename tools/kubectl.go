@@ -150,7 +150,11 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 		if strings.TrimSpace(text) == "" {
 			text = "(kubectl printed nothing)\n"
 		}
-		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), ""
+		text = output.Truncate(text, d.MaxOutputBytes, hint)
+		if r.Capped {
+			text += cappedNote(hint)
+		}
+		return mcp.NewToolResultText(text), ""
 	}
 	text, failed := renderFanOut(runs, sel.Skipped)
 	if failed == len(runs) {
@@ -246,6 +250,9 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 		if strings.TrimSpace(r.res.Stdout) != "" {
 			parts = append(parts, output.ClusterOutput{Cluster: r.cluster, Text: r.res.Stdout})
 		}
+		if r.res.Capped {
+			notes = append(notes, fmt.Sprintf("%s: output stopped at the server's cap; the rest was not read", r.cluster))
+		}
 		if msg := strings.TrimSpace(r.res.Stderr); msg != "" {
 			notes = append(notes, fmt.Sprintf("%s: %s", r.cluster, oneLine(msg)))
 		}
@@ -280,6 +287,11 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 		b.WriteString("No output from any cluster.\n")
 	}
 	return b.String(), len(failures)
+}
+
+// cappedNote says that the command itself was stopped: the size above is a lower bound.
+func cappedNote(hint string) string {
+	return "[the command was stopped when its output reached the server's cap, so there is more than shown. To narrow it: " + hint + "]\n"
 }
 
 // offlineVerbs are the commands an archive can answer.

@@ -61,7 +61,16 @@ type Options struct {
 	WorkDir string
 	// DiscoveryCacheSize bounds how many clusters' discovery data are kept.
 	DiscoveryCacheSize int
+	// MaxOutputBytes stops a command once its output reaches this many bytes (default 1 MiB); the
+	// tools cut their answers shorter still.
+	MaxOutputBytes int
 }
+
+// DefaultMaxOutputBytes is the engine's output cap per command and cluster.
+const DefaultMaxOutputBytes = 1 << 20
+
+// maxErrorBytes caps what a command may print on its error stream.
+const maxErrorBytes = 64 << 10
 
 // Engine runs kubectl commands in-process.
 type Engine struct {
@@ -79,6 +88,9 @@ func NewEngine(o Options) (*Engine, error) {
 	})
 	if o.DiscoveryCacheSize <= 0 {
 		o.DiscoveryCacheSize = 256
+	}
+	if o.MaxOutputBytes <= 0 {
+		o.MaxOutputBytes = DefaultMaxOutputBytes
 	}
 	if o.WorkDir == "" {
 		dir, err := os.MkdirTemp("", "mcmcp-kubectl-")
@@ -109,6 +121,9 @@ type Result struct {
 	Stderr string
 	// Err is set when kubectl failed (non-zero exit); its text is kubectl's own message.
 	Err error
+	// Capped says the command was stopped because its output reached the engine's cap: Stdout holds
+	// the first part.
+	Capped bool
 }
 
 // ErrTimeout marks a call that did not finish within its timeout.
@@ -128,7 +143,10 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 		defer cleanup()
 		args = append(append([]string(nil), args...), "-f", path)
 	}
-	var stdout, stderr bytes.Buffer
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	stdout := &cappedBuffer{limit: e.opts.MaxOutputBytes, onCap: stop}
+	stderr := &cappedBuffer{limit: maxErrorBytes, onCap: stop}
 	// Discovery and the TLS transport are kept per cluster across calls; this call's wrappers (its
 	// context, the Secret filter) and the credentials wrap the shared transport.
 	conn, err := e.connectionFor(r.Key, r.Config)
@@ -152,16 +170,25 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
 		return &requestGuard{next: rt, impersonating: impersonating}
 	})
-	cfg.WarningHandler = rest.NewWarningWriter(&stderr, rest.WarningWriterOptions{Deduplicate: true})
+	cfg.WarningHandler = rest.NewWarningWriter(stderr, rest.WarningWriterOptions{Deduplicate: true})
 	done := make(chan Result, 1)
 	go func() {
-		done <- execute(ctx, cfg, conn, r.Plan, args, &stdout, &stderr)
+		done <- execute(ctx, cfg, conn, r.Plan, args, stdout, stderr)
 	}()
 	var res Result
 	select {
 	case res = <-done:
 	case <-ctx.Done():
+		if stdout.Capped() || stderr.Capped() {
+			res = Result{Stdout: stdout.String(), Stderr: stderr.String()}
+			break
+		}
 		return Result{Err: fmt.Errorf("%w after %s", ErrTimeout, r.Timeout)}
+	}
+	if stdout.Capped() || stderr.Capped() {
+		// The cap stopped the command; what it printed so far is the answer, and the failure the stop
+		// caused is not the cluster's.
+		res = Result{Stdout: stdout.String(), Stderr: stderr.String(), Capped: true}
 	}
 	if filter != nil {
 		res.Stdout, res.Stderr = filter.Humanize(res.Stdout), filter.Humanize(res.Stderr)
@@ -170,7 +197,7 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 }
 
 // execute builds a fresh command tree and runs it, turning kubectl's fatal exits into errors.
-func execute(ctx context.Context, cfg *rest.Config, conn *connection, plan *Plan, args []string, stdout, stderr *bytes.Buffer) (res Result) {
+func execute(ctx context.Context, cfg *rest.Config, conn *connection, plan *Plan, args []string, stdout, stderr *cappedBuffer) (res Result) {
 	defer func() {
 		if r := recover(); r != nil {
 			fe, ok := r.(fatalExit)
