@@ -61,6 +61,11 @@ func (p *Provider) ensureGrant(ctx context.Context, cluster, addonNS string) (gr
 	if kind == "ClusterPermission" {
 		return g, p.ensureClusterPermission(ctx, cluster)
 	}
+	if !p.opts.ManifestWorkGrant {
+		return g, fmt.Errorf("the hub serves no ClusterPermission API (rbac.open-cluster-management.io/v1alpha1), so the server cannot grant "+
+			"itself RBAC on cluster %s. Install the cluster-permission controller on the hub, or start the server with --manifestwork-grant "+
+			"(and give it create on manifestworks: manifests/components/manifestwork-grant)", cluster)
+	}
 	return g, p.ensureManifestWork(ctx, cluster, addonNS)
 }
 
@@ -69,8 +74,8 @@ func (p *Provider) ensureGrant(ctx context.Context, cluster, addonNS string) (gr
 // fleet-reader ClusterRole (spec.clusterRole) and its binding.
 func (p *Provider) ClusterPermissionSpec() map[string]any {
 	subject := map[string]any{"apiGroup": "authentication.open-cluster-management.io", "kind": "ManagedServiceAccount", "name": p.opts.MSAName}
-	rules := make([]any, 0, len(readerRules()))
-	for _, r := range readerRules() {
+	rules := make([]any, 0, len(p.spokeRules()))
+	for _, r := range p.spokeRules() {
 		rules = append(rules, map[string]any{"apiGroups": toAny(r.APIGroups), "resources": toAny(r.Resources), "verbs": toAny(r.Verbs)})
 	}
 	return map[string]any{
@@ -223,7 +228,7 @@ func (p *Provider) grantApplied(ctx context.Context, cluster string, g grant) (b
 	case c.ObservedGeneration != 0 && c.ObservedGeneration < generation:
 		return false, fmt.Sprintf("%s %s/%s: the latest change is not applied yet", g.kind, cluster, g.name), nil
 	}
-	return true, fmt.Sprintf("%s %s/%s applied (ClusterRole %s)", g.kind, cluster, g.name, p.opts.Role()), nil
+	return true, fmt.Sprintf("%s %s/%s applied (ClusterRoles %s and %s)", g.kind, cluster, g.name, p.opts.Role(), p.readerRoleName()), nil
 }
 
 func (p *Provider) waitGrant(ctx context.Context, cluster string, g grant) error {

@@ -41,9 +41,14 @@ const (
 type Options struct {
 	// MSAName names the ManagedServiceAccount (and the grant objects) in every cluster namespace.
 	MSAName string
-	// ClusterRole is bound on the spoke. Empty means "view" in read-only mode and "edit" otherwise.
+	// ClusterRole is bound on the spoke instead of view and the server's own write rules. Empty means
+	// view, plus in read-write mode the server's own ClusterRole with the writer rules (never edit,
+	// which can mint tokens and impersonate).
 	ClusterRole string
 	ReadOnly    bool
+	// ManifestWorkGrant lets the grant travel in a ManifestWork when the hub has no ClusterPermission
+	// API. Off, such a hub is an error: creating ManifestWorks is a wide right for the server to hold.
+	ManifestWorkGrant bool
 	// TokenTimeout bounds the wait for the token Secret and for the RBAC grant on first use.
 	TokenTimeout time.Duration
 	// ClusterTimeout bounds each request to a spoke.
@@ -62,14 +67,20 @@ type Options struct {
 
 // Role is the ClusterRole the options bind on spokes.
 func (o Options) Role() string {
-	switch {
-	case o.ClusterRole != "":
+	if o.ClusterRole != "" {
 		return o.ClusterRole
-	case o.ReadOnly:
-		return "view"
-	default:
-		return "edit"
 	}
+	return "view"
+}
+
+// Mode names the grant a server makes, as recorded on its ManagedServiceAccount: two servers that
+// share a ManagedServiceAccount share its spoke identity, so they must grant the same.
+func (o Options) Mode() string {
+	mode := "read-write"
+	if o.ReadOnly {
+		mode = "read-only"
+	}
+	return mode + "/" + o.Role()
 }
 
 // Provider hands out REST configs for the hub and for spokes.
@@ -138,6 +149,9 @@ func (p *Provider) RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, 
 		cfg := rest.CopyConfig(p.hub.Config)
 		// An HTTP caller works on the hub as themselves: the hub's own RBAC applies.
 		if c := CallerFrom(ctx); c != nil {
+			if err := impersonable(c); err != nil {
+				return nil, err
+			}
 			cfg.Impersonate = rest.ImpersonationConfig{UserName: c.User, UID: c.UID, Groups: c.Groups, Extra: c.Extra}
 		}
 		return cfg, nil
@@ -147,6 +161,31 @@ func (p *Provider) RESTConfig(ctx context.Context, t ocm.Target) (*rest.Config, 
 		return nil, err
 	}
 	return p.configFor(t.Name, s), nil
+}
+
+// superGroups are groups the server never impersonates: their members bypass RBAC or act as the control
+// plane, and the server's right to impersonate must not become theirs through a stolen or forwarded
+// token. Such callers use their own kubeconfig, not the server.
+func superGroup(g string) bool {
+	switch g {
+	case "system:masters", "system:nodes", "system:cluster-admins", "system:bootstrappers":
+		return true
+	}
+	return strings.HasPrefix(g, "system:bootstrappers:")
+}
+
+// impersonable refuses callers the server will not act as on the hub.
+func impersonable(c *Caller) error {
+	for _, g := range c.Groups {
+		if superGroup(g) {
+			return fmt.Errorf("the server does not act on the hub as a member of %s (%s): that group bypasses RBAC or is the control plane's. "+
+				"Call the server with a token of an identity without it", g, c.User)
+		}
+	}
+	if c.User == "system:admin" || strings.HasPrefix(c.User, "system:node:") || strings.HasPrefix(c.User, "system:kube-") {
+		return fmt.Errorf("the server does not act on the hub as %s, a control-plane identity: call it with a token of an ordinary user", c.User)
+	}
+	return nil
 }
 
 // Forget drops a cluster from the cache, so the next use provisions and reads everything again.

@@ -15,7 +15,7 @@ func TestRole(t *testing.T) {
 		want string
 	}{
 		{Options{ReadOnly: true}, "view"},
-		{Options{}, "edit"},
+		{Options{}, "view"},
 		{Options{ReadOnly: true, ClusterRole: "fleet-reader"}, "fleet-reader"},
 	}
 	for _, tc := range tests {
@@ -56,5 +56,28 @@ func TestSpokeEndpoint(t *testing.T) {
 				t.Errorf("host %q ca %q", host, ca)
 			}
 		})
+	}
+}
+
+func TestImpersonable(t *testing.T) {
+	tests := []struct {
+		c  Caller
+		ok bool
+	}{
+		{Caller{User: "alice", Groups: []string{"dev", "system:authenticated"}}, true},
+		{Caller{User: "system:serviceaccount:ci:bot", Groups: []string{"system:serviceaccounts", "system:serviceaccounts:ci", "system:authenticated"}}, true},
+		{Caller{User: "root", Groups: []string{"system:masters"}}, false},
+		{Caller{User: "n", Groups: []string{"system:nodes"}}, false},
+		{Caller{User: "b", Groups: []string{"system:bootstrappers:kubeadm:default-node-token"}}, false},
+		{Caller{User: "o", Groups: []string{"system:cluster-admins"}}, false},
+		{Caller{User: "system:admin"}, false},
+		{Caller{User: "system:kube-controller-manager"}, false},
+		{Caller{User: "system:node:worker-1"}, false},
+	}
+	for _, tc := range tests {
+		err := impersonable(&tc.c)
+		if (err == nil) != tc.ok {
+			t.Errorf("%+v: %v; want allowed=%v", tc.c, err, tc.ok)
+		}
 	}
 }

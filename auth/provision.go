@@ -103,23 +103,65 @@ func (p *Provider) addonNamespace(ctx context.Context, cluster string) (string, 
 		"ManagedClusterAddOn %q in namespace %q", cluster, cluster, MSAAddonName, cluster)
 }
 
+// ModeAnnotation records, on the server's ManagedServiceAccount, the grant it carries (Options.Mode).
+const ModeAnnotation = "multicluster-mcp-server.io/grant"
+
+// TokenValidity is how long a ManagedServiceAccount token lives; the agent rotates it before it expires,
+// and the server reads the rotated one.
+const TokenValidity = 24 * time.Hour
+
+// ensureMSA creates the cluster's ManagedServiceAccount, or checks one that exists: it must carry this
+// server's grant (another server with another mode or role would share the spoke identity and widen
+// or narrow it), and short-lived rotated tokens.
 func (p *Provider) ensureMSA(ctx context.Context, cluster string) error {
 	msas := p.msa.AuthenticationV1beta1().ManagedServiceAccounts(cluster)
-	_, err := msas.Get(ctx, p.opts.MSAName, metav1.GetOptions{})
-	if err == nil {
-		return nil
-	}
-	if !apierrors.IsNotFound(err) {
+	cur, err := msas.Get(ctx, p.opts.MSAName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		msa := &msav1beta1.ManagedServiceAccount{
+			ObjectMeta: metav1.ObjectMeta{Name: p.opts.MSAName, Namespace: cluster, Labels: map[string]string{ManagedByLabel: managedByValue},
+				Annotations: map[string]string{ModeAnnotation: p.opts.Mode()}},
+			Spec: msav1beta1.ManagedServiceAccountSpec{Rotation: msav1beta1.ManagedServiceAccountRotation{Enabled: true, Validity: metav1.Duration{Duration: TokenValidity}}},
+		}
+		_, err := msas.Create(ctx, msa, metav1.CreateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("creating ManagedServiceAccount %s/%s on the hub: %w", cluster, p.opts.MSAName, err)
+		}
+		// Another server created it meanwhile: check what it carries.
+		if cur, err = msas.Get(ctx, p.opts.MSAName, metav1.GetOptions{}); err != nil {
+			return p.hub.Explain(err, "managedserviceaccounts.authentication.open-cluster-management.io")
+		}
+	} else if err != nil {
 		return p.hub.Explain(err, "managedserviceaccounts.authentication.open-cluster-management.io")
 	}
-	msa := &msav1beta1.ManagedServiceAccount{
-		ObjectMeta: metav1.ObjectMeta{Name: p.opts.MSAName, Namespace: cluster, Labels: map[string]string{ManagedByLabel: managedByValue}},
-		Spec:       msav1beta1.ManagedServiceAccountSpec{Rotation: msav1beta1.ManagedServiceAccountRotation{Enabled: true, Validity: metav1.Duration{Duration: 8640 * time.Hour}}},
+	if mode, ok := cur.Annotations[ModeAnnotation]; ok && mode != p.opts.Mode() {
+		return fmt.Errorf("ManagedServiceAccount %s/%s belongs to a server that grants %q, and this server grants %q: servers sharing it "+
+			"would share one identity on the spoke. Give this server its own --msa-name (e.g. %s-%s), or delete the ManagedServiceAccount "+
+			"%q in every cluster namespace to switch the grant", cluster, p.opts.MSAName, mode, p.opts.Mode(), p.opts.MSAName, modeSuffix(p.opts), p.opts.MSAName)
 	}
-	if _, err := msas.Create(ctx, msa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-		return fmt.Errorf("creating ManagedServiceAccount %s/%s on the hub: %w", cluster, p.opts.MSAName, err)
+	rot := msav1beta1.ManagedServiceAccountRotation{Enabled: true, Validity: metav1.Duration{Duration: TokenValidity}}
+	if cur.Annotations[ModeAnnotation] == p.opts.Mode() && cur.Spec.Rotation == rot {
+		return nil
+	}
+	// Adopt one made before grants were recorded, and shorten a long-lived token.
+	if cur.Annotations == nil {
+		cur.Annotations = map[string]string{}
+	}
+	cur.Annotations[ModeAnnotation] = p.opts.Mode()
+	cur.Spec.Rotation = rot
+	if _, err := msas.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("updating ManagedServiceAccount %s/%s on the hub: %w", cluster, p.opts.MSAName, err)
 	}
 	return nil
+}
+
+func modeSuffix(o Options) string {
+	if o.ReadOnly {
+		return "readonly"
+	}
+	return "write"
 }
 
 // waitToken waits until the token Secret holds a token and the spoke CA; it returns the CA.

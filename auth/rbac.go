@@ -21,6 +21,41 @@ func readerRules() []rbacv1.PolicyRule {
 	}
 }
 
+// writerRules are what the server may change on a spoke in read-write mode: what the aggregated edit
+// role allows for workloads, plus cordon and taint on nodes, and evictions for drain. Left out on
+// purpose: ServiceAccount tokens (serviceaccounts/token) and impersonation (edit has both), pod exec,
+// attach and port-forward, and every RBAC write, so that nothing granted here can mint a credential
+// or widen anyone's rights; the API server's escalation check then refuses RBAC changes outright.
+// Reads come from the view binding, which every mode has.
+func writerRules() []rbacv1.PolicyRule {
+	all := []string{"get", "list", "watch", "create", "update", "patch", "delete", "deletecollection"}
+	return []rbacv1.PolicyRule{
+		{APIGroups: []string{""}, Resources: []string{"pods", "configmaps", "endpoints", "persistentvolumeclaims", "replicationcontrollers",
+			"replicationcontrollers/scale", "services", "secrets", "serviceaccounts", "limitranges", "resourcequotas"}, Verbs: all},
+		{APIGroups: []string{""}, Resources: []string{"pods/eviction"}, Verbs: []string{"create"}},
+		{APIGroups: []string{""}, Resources: []string{"nodes"}, Verbs: []string{"get", "list", "watch", "patch", "update"}},
+		{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch", "create", "patch", "update"}},
+		{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale", "deployments/rollback", "replicasets",
+			"replicasets/scale", "statefulsets", "statefulsets/scale", "daemonsets", "controllerrevisions"}, Verbs: all},
+		{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: all},
+		{APIGroups: []string{"batch"}, Resources: []string{"jobs", "cronjobs"}, Verbs: all},
+		{APIGroups: []string{"policy"}, Resources: []string{"poddisruptionbudgets"}, Verbs: all},
+		{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses", "networkpolicies"}, Verbs: all},
+		{APIGroups: []string{"coordination.k8s.io"}, Resources: []string{"leases"}, Verbs: all},
+		{APIGroups: []string{"scheduling.k8s.io"}, Resources: []string{"priorityclasses"}, Verbs: []string{"get", "list", "watch", "create"}},
+	}
+}
+
+// spokeRules are the rules of the server's own ClusterRole on the spoke: the reader rules, and in
+// read-write mode with no configured role the writer rules.
+func (p *Provider) spokeRules() []rbacv1.PolicyRule {
+	rules := readerRules()
+	if !p.opts.ReadOnly && p.opts.ClusterRole == "" {
+		rules = append(rules, writerRules()...)
+	}
+	return rules
+}
+
 // readerRoleName is the ClusterRole holding readerRules on the spoke. It is the grant's name, because the
 // ClusterPermission controller names the ClusterRole of spec.clusterRole after its ClusterPermission.
 func (p *Provider) readerRoleName() string { return p.GrantName() }
@@ -41,7 +76,7 @@ func (p *Provider) grantObjects(addonNS string) []any {
 		&rbacv1.ClusterRole{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRole"},
 			ObjectMeta: metav1.ObjectMeta{Name: p.readerRoleName(), Labels: labels},
-			Rules:      readerRules(),
+			Rules:      p.spokeRules(),
 		},
 		&rbacv1.ClusterRoleBinding{
 			TypeMeta:   metav1.TypeMeta{APIVersion: "rbac.authorization.k8s.io/v1", Kind: "ClusterRoleBinding"},

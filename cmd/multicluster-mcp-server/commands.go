@@ -181,14 +181,15 @@ func connectFleet(ctx context.Context, cfg *config.Config) (*ocm.Hub, *ocm.Regis
 
 func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*auth.Provider, error) {
 	o := auth.Options{
-		MSAName:        cfg.MSAName,
-		ClusterRole:    cfg.SpokeClusterRole,
-		ReadOnly:       cfg.ReadOnly,
-		TokenTimeout:   cfg.TokenTimeout,
-		ClusterTimeout: cfg.ClusterTimeout,
-		HubTimeout:     cfg.HubTimeout,
-		ProxyURL:       cfg.ClusterProxyURL,
-		CacheSize:      cfg.ClientCacheSize,
+		MSAName:           cfg.MSAName,
+		ClusterRole:       cfg.SpokeClusterRole,
+		ManifestWorkGrant: cfg.ManifestWorkGrant,
+		ReadOnly:          cfg.ReadOnly,
+		TokenTimeout:      cfg.TokenTimeout,
+		ClusterTimeout:    cfg.ClusterTimeout,
+		HubTimeout:        cfg.HubTimeout,
+		ProxyURL:          cfg.ClusterProxyURL,
+		CacheSize:         cfg.ClientCacheSize,
 	}
 	if cfg.ClusterProxyCAFile != "" {
 		ca, err := os.ReadFile(cfg.ClusterProxyCAFile)

@@ -34,6 +34,7 @@ type Config struct {
 	ClusterTimeout     time.Duration `mapstructure:"cluster-timeout"`
 	MSAName            string        `mapstructure:"msa-name"`
 	SpokeClusterRole   string        `mapstructure:"spoke-cluster-role"`
+	ManifestWorkGrant  bool          `mapstructure:"manifestwork-grant"`
 	PrepareCredentials bool          `mapstructure:"prepare-credentials"`
 	TokenTimeout       time.Duration `mapstructure:"token-timeout"`
 	ClusterProxyURL    string        `mapstructure:"cluster-proxy-url"`
