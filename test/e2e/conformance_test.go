@@ -20,7 +20,7 @@ func TestConformance(t *testing.T) {
 	if node == "" || suite == "" {
 		t.Skip("CONFORMANCE_NODE and CONFORMANCE_JS are not set: run through `make test`, which installs Node 22 and @modelcontextprotocol/conformance")
 	}
-	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--insecure-no-auth", "--rate-limit", "100000", "--read-only")
+	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--insecure-no-auth", "--rate-limit", "100000", "--read-only", "--msa-name", roMSA)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	baseline := filepath.Join(fleet.ModuleRoot(), "test", "conformance", "expected-failures.yaml")

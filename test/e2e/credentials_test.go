@@ -175,7 +175,19 @@ func TestManifestWorkGrantWithoutClusterPermission(t *testing.T) {
 	if err != nil {
 		t.Fatal("ClusterPermission API still served after CRD deletion")
 	}
-	p, reg := newProvider(t, auth.Options{MSAName: "e2e-mw"})
+	// Without the opt-in, a hub without ClusterPermission is a clear error, and nothing is created.
+	off, offReg := newProvider(t, auth.Options{MSAName: "e2e-mw-off"})
+	offTarget, err := ocm.Resolve(ctx, offReg, "spoke2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := off.RESTConfig(ctx, offTarget); err == nil || !strings.Contains(err.Error(), "--manifestwork-grant") {
+		t.Errorf("without --manifestwork-grant: %v; want an error naming the flag", err)
+	}
+	if _, err := env.fleet.HubWork.WorkV1().ManifestWorks("spoke2").Get(ctx, "e2e-mw-off", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("a ManifestWork grant was created without the opt-in: %v", err)
+	}
+	p, reg := newProvider(t, auth.Options{MSAName: "e2e-mw", ManifestWorkGrant: true})
 	kube, _ := spokeClient(t, p, reg, "spoke2")
 	mw, err := env.fleet.HubWork.WorkV1().ManifestWorks("spoke2").Get(ctx, "e2e-mw", metav1.GetOptions{})
 	if err != nil {
@@ -185,18 +197,18 @@ func TestManifestWorkGrantWithoutClusterPermission(t *testing.T) {
 	if len(mw.Spec.Workload.Manifests) != 3 || json.Unmarshal(mw.Spec.Workload.Manifests[0].Raw, &crb) != nil {
 		t.Fatalf("unexpected manifests %s", mw.Spec.Workload.Manifests)
 	}
-	if crb.RoleRef.Name != "edit" || len(crb.Subjects) != 1 || crb.Subjects[0].Name != "e2e-mw" || crb.Subjects[0].Namespace != fleet.AgentAddonNamespace {
+	if crb.RoleRef.Name != "view" || len(crb.Subjects) != 1 || crb.Subjects[0].Name != "e2e-mw" || crb.Subjects[0].Namespace != fleet.AgentAddonNamespace {
 		t.Errorf("binding %+v", crb)
 	}
-	// edit (read-write mode) may create a ConfigMap, but the role is not cluster-admin.
+	// The server's own write rules (read-write mode) may create a ConfigMap, but the role is not cluster-admin.
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "e2e-mw-probe", Namespace: "default"}}
 	if _, err := kube.CoreV1().ConfigMaps("default").Create(ctx, cm, metav1.CreateOptions{}); err != nil {
-		t.Errorf("edit role cannot create a ConfigMap: %v", err)
+		t.Errorf("the write grant cannot create a ConfigMap: %v", err)
 	}
 	_ = kube.CoreV1().ConfigMaps("default").Delete(ctx, "e2e-mw-probe", metav1.DeleteOptions{})
 	_, err = kube.RbacV1().ClusterRoles().Create(ctx, &rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: "e2e-escalate"}}, metav1.CreateOptions{})
 	if !apierrors.IsForbidden(err) {
-		t.Errorf("edit role created a ClusterRole: %v", err)
+		t.Errorf("the write grant created a ClusterRole: %v", err)
 	}
 }
 

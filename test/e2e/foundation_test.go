@@ -78,7 +78,7 @@ func TestStdio(t *testing.T) {
 
 func TestHTTPTransports(t *testing.T) {
 	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig)
-	bearer := map[string]string{"Authorization": "Bearer " + fleet.AdminToken}
+	bearer := map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}
 	t.Run("streamable", func(t *testing.T) {
 		c := srv.streamableClient(t, transport.WithHTTPHeaders(bearer))
 		assertToolList(t, c)

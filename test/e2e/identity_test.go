@@ -58,7 +58,8 @@ func TestPerUserIdentity(t *testing.T) {
 	auditFile := filepath.Join(t.TempDir(), "audit.log")
 	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--audit-log", auditFile, "--msa-name", "e2e-http")
 	alice, bob := asUser(t, srv, fleet.AliceToken), asUser(t, srv, fleet.BobToken)
-	admin := asUser(t, srv, fleet.AdminToken)
+	admin := asUser(t, srv, fleet.OperatorToken)
+	masters := asUser(t, srv, fleet.AdminToken)
 
 	names := func(c *client.Client) []string {
 		text, isErr := callTool(t, c, "list_clusters", nil)
@@ -105,8 +106,13 @@ func TestPerUserIdentity(t *testing.T) {
 	if !isErr || !strings.Contains(text, `User "alice" cannot list resource "namespaces"`) {
 		t.Errorf("alice on the hub is not impersonated: %v %s", isErr, text)
 	}
-	if text, isErr = callTool(t, admin, "kubectl", map[string]any{"cluster": "hub", "command": "auth whoami"}); isErr || !strings.Contains(text, "admin") {
-		t.Errorf("admin whoami on the hub: %v %s", isErr, text)
+	if text, isErr = callTool(t, admin, "kubectl", map[string]any{"cluster": "hub", "command": "auth whoami"}); isErr || !strings.Contains(text, "operator") {
+		t.Errorf("operator whoami on the hub: %v %s", isErr, text)
+	}
+	// A system:masters token is never impersonated: the server's right to impersonate must not make a
+	// leaked or forwarded superuser token worth more through it.
+	if text, isErr = callTool(t, masters, "kubectl", map[string]any{"cluster": "hub", "command": "auth whoami"}); !isErr || !strings.Contains(text, "system:masters") {
+		t.Errorf("system:masters on the hub: error=%v %s; want a refusal naming the group", isErr, text)
 	}
 
 	// The audit log: one JSON line per call, with user and decision, and no token.
@@ -178,7 +184,7 @@ func TestHTTPHardening(t *testing.T) {
 		{"no token", "/mcp", nil, pingBody, http.StatusUnauthorized, "bearer token is required"},
 		{"bad token", "/mcp", map[string]string{"Authorization": "Bearer not-a-token"}, pingBody, http.StatusUnauthorized, "rejected by the hub"},
 		{"no token on SSE messages", "/message?sessionId=x", nil, pingBody, http.StatusUnauthorized, "bearer token"},
-		{"foreign origin", "/mcp", map[string]string{"Authorization": "Bearer " + fleet.AdminToken, "Origin": "https://evil.example"}, pingBody, http.StatusForbidden, "Origin"},
+		{"foreign origin", "/mcp", map[string]string{"Authorization": "Bearer " + fleet.OperatorToken, "Origin": "https://evil.example"}, pingBody, http.StatusForbidden, "Origin"},
 		{"body too large", "/mcp", map[string]string{"Authorization": "Bearer " + fleet.NobodyToken}, bytes.Repeat([]byte(" "), 8192), http.StatusBadRequest, "too large"},
 	}
 	for _, tc := range tests {
@@ -195,7 +201,7 @@ func TestHTTPHardening(t *testing.T) {
 	t.Run("rate limit per caller", func(t *testing.T) {
 		limited := 0
 		for i := 0; i < 12; i++ {
-			resp, _ := rawPost(t, srv.base+"/mcp", map[string]string{"Authorization": "Bearer " + fleet.AdminToken}, pingBody)
+			resp, _ := rawPost(t, srv.base+"/mcp", map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}, pingBody)
 			if resp.StatusCode == http.StatusTooManyRequests {
 				limited++
 			}
@@ -222,7 +228,7 @@ func TestHTTPS(t *testing.T) {
 	httpClient := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 30 * time.Second}
 	base := strings.Replace(srv.base, "http://", "https://", 1)
 	tr, err := transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPBasicClient(httpClient),
-		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.AdminToken}))
+		transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -41,7 +41,7 @@ var readCorpus = []struct {
 	{"spoke1", "explain pods.spec.containers.image", []string{"FIELD: image"}, false},
 	{"spoke1", "api-versions", []string{"apps/v1"}, false},
 	{"spoke1", "version", []string{"Client Version: v1.37.2", "Server Version: v1.36.3"}, false},
-	{"spoke1", "auth whoami", []string{"system:serviceaccount:open-cluster-management-agent-addon:multicluster-mcp-server"}, false},
+	{"spoke1", "auth whoami", []string{"system:serviceaccount:open-cluster-management-agent-addon:" + roMSA}, false},
 	{"spoke1", "auth can-i list pods -A", []string{"yes"}, false},
 	{"spoke1", "auth can-i create pods", []string{"no"}, false},
 	{"spoke1", "cluster-info", []string{"is running at"}, false},
@@ -56,7 +56,7 @@ var readCorpus = []struct {
 }
 
 func TestKubectlReadCorpus(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA).Client
 	for _, tc := range readCorpus {
 		t.Run(tc.cluster+"/"+tc.command, func(t *testing.T) {
 			text, isErr := callTool(t, c, "kubectl", map[string]any{"cluster": tc.cluster, "command": tc.command})
@@ -118,12 +118,50 @@ var hostileCorpus = []struct {
 	{"kubectl_write", "scale deploy/x --replicas=1 --server=https://127.0.0.1:1", "", "target is chosen"},
 	{"kubectl_write", "get pods", "", "use the kubectl tool"},
 	{"kubectl_write", "scale deploy/x --replicas=0", "apiVersion: v1\nkind: Namespace\nmetadata: {name: x}\n", "manifest argument is only for"},
+	// The server's host: files, keys, the pod's own token, editors.
+	{"kubectl_write", "patch deploy/x -n default --type merge --patch-file=/var/run/secrets/kubernetes.io/serviceaccount/token", "", "reads a file"},
+	{"kubectl_write", "patch ns default --patch-file /etc/passwd", "", "reads a file"},
+	{"kubectl_write", "create secret tls t --cert=/etc/ssl/certs/ca-certificates.crt --key=/etc/ssl/private/k.pem --dry-run=client -o yaml", "", "certificate and key files"},
+	{"kubectl_write", "create secret docker-registry r --from-file=.dockerconfigjson=/root/.docker/config.json", "", "reads files"},
+	{"kubectl_write", "create secret generic s --from-env-file=/proc/self/environ", "", "--from-literal"},
+	{"kubectl_write", "create --edit -o yaml", "", "editor"},
+	{"kubectl_write", "apply edit-last-applied deploy/x", "", "editor"},
+	{"kubectl_write", "apply set-last-applied -f /tmp/x --create-annotation", "", "not available"},
+	{"kubectl", "get pods -R", "", "walks directories"},
+	{"kubectl", "get pods -o templatefile=/etc/passwd", "", "not available"},
+	// Credentials minted, approved or widened.
+	{"kubectl_write", "create token default -n kube-system", "", "mints"},
+	{"kubectl_write", "create token default --duration=87600h -o jsonpath={.status.token}", "", "mints"},
+	{"kubectl_write", "create secret generic t -n kube-system --type=kubernetes.io/service-account-token", "", "mint"},
+	{"kubectl_write", "create clusterrolebinding pwn --clusterrole=cluster-admin --user=alice", "", "administrative"},
+	{"kubectl_write", "create clusterrolebinding pwn --clusterrole=view --group=system:authenticated", "", "everyone"},
+	{"kubectl_write", "create rolebinding pwn -n kube-system --clusterrole=admin --serviceaccount=default:default", "", "administrative"},
+	{"kubectl_write", "create rolebinding pwn -n default --role=r --group=system:masters", "", "system:masters"},
+	{"kubectl_write", "create clusterrole agg --aggregation-rule=rbac.example/aggregate=true", "", "aggregation"},
+	{"kubectl_write", "certificate approve csr-x", "", "CSRs"},
+	{"kubectl_write", "create --raw /api/v1/namespaces/default/serviceaccounts/default/token", "", "arbitrary API paths"},
+	{"kubectl_write", "replace --raw /apis/certificates.k8s.io/v1/certificatesigningrequests/x/approval", "", "arbitrary API paths"},
+	{"kubectl_write", "delete --raw /api/v1/namespaces/kube-system", "", "arbitrary API paths"},
+	{"kubectl_write", "set env deploy/x --from=secret/s --list --resolve", "", "values of Secrets"},
+	{"kubectl_write", "patch sa default -n default --subresource=token -p {}", "", "not allowed"},
+	{"kubectl", "get sa default --subresource=token", "", "not allowed"},
+	{"kubectl_write", "delete pods --all -n default -i", "", "terminal"},
+	{"kubectl_write", "drain node-1 --disable-eviction --force --ignore-daemonsets", "", "PodDisruptionBudgets"},
+	{"kubectl_write", "apply --prune -l app=x --all", "", "not available"},
+	{"kubectl", "logs pod/x --insecure-skip-tls-verify-backend", "", "kubelet"},
+	{"kubectl", "get pods --as-uid=0", "", "impersonation"},
+	// Work without bound inside the server.
+	{"kubectl", "get pods -o go-template='{{range .items}}{{range $.items}}{{end}}{{end}}'", "", "root object"},
+	{"kubectl", "get pods -o go-template='{{range 100000000}}{{end}}'", "", "range must walk"},
+	{"kubectl", "get pods -o go-template='{{define \"l\"}}{{template \"l\" .}}{{end}}{{template \"l\" .}}'", "", "templates"},
+	{"kubectl", "rollout status deploy/x --timeout=240h", "", "out of range"},
+	{"kubectl", "logs -l app=x --max-log-requests=100000", "", "out of range"},
 }
 
 // TestHostileCorpusReachesNoAPIServer sends every hostile command to the hub and to spoke1 and proves,
 // from the API servers' audit logs, that none of them produced a request from the server's identities.
 func TestHostileCorpusReachesNoAPIServer(t *testing.T) {
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig)
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", hostileMSA)
 	// Warm up: credentials and discovery for both targets, so that later silence means something.
 	for _, cluster := range []string{"hub", "spoke1"} {
 		if text, isErr := callTool(t, s.Client, "kubectl", map[string]any{"cluster": cluster, "command": "get ns"}); isErr {
@@ -147,7 +185,7 @@ func TestHostileCorpusReachesNoAPIServer(t *testing.T) {
 			}
 		}
 	}
-	users := map[string]bool{fleet.ServerUser: true, "system:serviceaccount:open-cluster-management-agent-addon:multicluster-mcp-server": true}
+	users := map[string]bool{fleet.ServerUser: true, "system:serviceaccount:open-cluster-management-agent-addon:" + hostileMSA: true}
 	for _, c := range []*fleet.Cluster{env.fleet.Hub, env.fleet.Spoke("spoke1")} {
 		// The warm-up is in the log: proof that the log is read and the identities are right.
 		warm := 0
@@ -211,7 +249,7 @@ func auditSince(t *testing.T, path string, offset int64) []auditEvent {
 // TestReadOnlyRefusedTwice: in read-only mode the server offers no write tool, and the spoke's RBAC
 // refuses a write made with the very token the server holds.
 func TestReadOnlyRefusedTwice(t *testing.T) {
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", "e2e-readonly")
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	tools, err := s.ListTools(ctx, mcp.ListToolsRequest{})
@@ -292,7 +330,7 @@ spec:
 
 // TestFanOut runs over the hub and two spokes, first all up, then with spoke3 down.
 func TestFanOut(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA).Client
 	text, isErr := callTool(t, c, "kubectl", map[string]any{"cluster": "hub,spoke1,spoke3", "command": "get ns kube-system"})
 	if isErr {
 		t.Fatal(text)
@@ -331,7 +369,7 @@ func TestFanOut(t *testing.T) {
 // TestFanOutHungSpoke freezes spoke2's API server: it accepts connections and never answers. The call
 // must still end within its timeout, with the other clusters' answers.
 func TestFanOutHungSpoke(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA).Client
 	// Credentials and discovery first, so that the hang hits the command itself.
 	if text, isErr := callTool(t, c, "kubectl", map[string]any{"cluster": "hub,spoke1,spoke2", "command": "get ns default"}); isErr {
 		t.Fatal(text)
@@ -394,7 +432,7 @@ func TestSecretValuesElided(t *testing.T) {
 }
 
 func TestOutputCapped(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--max-output-bytes", "2048").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA, "--max-output-bytes", "2048").Client
 	text, isErr := callTool(t, c, "kubectl", map[string]any{"cluster": "hub", "command": "api-resources -o wide"})
 	if isErr {
 		t.Fatal(text)

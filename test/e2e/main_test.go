@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
 
@@ -35,6 +38,14 @@ func (s *suite) rememberToken(tok string) {
 }
 
 var env suite
+
+// ManagedServiceAccounts of the servers the tests start: one per grant, since a ManagedServiceAccount
+// records the grant it carries and refuses a server with another (the manifests' test uses the default
+// name, in read-write mode).
+const (
+	roMSA      = "e2e-readonly"
+	hostileMSA = "e2e-hostile"
+)
 
 func TestMain(m *testing.M) {
 	os.Exit(runSuite(m))
@@ -70,6 +81,10 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
+	if err := bindOperators(ctx, f); err != nil {
+		fmt.Fprintln(os.Stderr, "binding the fleet operators:", err)
+		return 1
+	}
 	fmt.Fprintf(os.Stderr, "fleet: started in %s, %d processes, RSS %d MiB\n",
 		time.Since(began).Round(time.Millisecond), len(f.Processes()), f.RSS()>>20)
 	code := m.Run()
@@ -78,6 +93,18 @@ func runSuite(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "fleet logs: %s (set FLEET_KEEP_DIR=1 to keep them)\n", f.LogDir())
 	}
 	return code
+}
+
+// bindOperators makes the fleet:operators group cluster-admin on the hub through RBAC, as a real
+// administrator's identity is (not through system:masters).
+func bindOperators(ctx context.Context, f *fleet.Fleet) error {
+	crb := &rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: "e2e-fleet-operators"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "cluster-admin"},
+		Subjects:   []rbacv1.Subject{{APIGroup: rbacv1.GroupName, Kind: "Group", Name: fleet.OperatorGroup}},
+	}
+	_, err := f.Hub.Kube.RbacV1().ClusterRoleBindings().Create(ctx, crb, metav1.CreateOptions{})
+	return err
 }
 
 // buildServer compiles the server binary the way the Makefile does.

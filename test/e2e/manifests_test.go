@@ -100,6 +100,19 @@ func TestManifestsOnTheHub(t *testing.T) {
 			t.Fatalf("unexpected manifests: %d objects", len(objs))
 		}
 	}
+	// The ManifestWork grant is an opt-in component: its overlay adds the role and the flag, nothing else.
+	mw := kustomize(t, "read-write-manifestwork-grant")
+	if len(mw) != len(rw)+2 || len(pick(mw, "ClusterRole")) != 2 {
+		t.Errorf("the manifestwork-grant overlay holds %d objects; want the read-write ones plus a ClusterRole and its binding", len(mw))
+	}
+	for _, objs := range [][]*unstructured.Unstructured{ro, rw} {
+		deploy := pick(objs, "Deployment")[0]
+		raw, _ := json.Marshal(deploy.Object["spec"])
+		if strings.Contains(string(raw), "--spoke-cluster-role") || strings.Contains(string(raw), "--manifestwork-grant") {
+			t.Errorf("an overlay binds a spoke role or the ManifestWork grant by default: %s", raw)
+		}
+	}
+	apply(t, mw, true)
 	apply(t, pick(ro, "Namespace"), false)
 	apply(t, ro, true)
 	apply(t, rw, true)
@@ -125,7 +138,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 
 	t.Run("every tool path works with exactly that role", func(t *testing.T) {
 		srv := startHTTPServer(t, "--kubeconfig", kubeconfig, "--must-gather-dir", t.TempDir())
-		c := srv.streamableClient(t, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.AdminToken}))
+		c := srv.streamableClient(t, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
 		calls := []struct {
 			tool string
 			args map[string]any
@@ -186,8 +199,12 @@ func TestManifestsOnTheHub(t *testing.T) {
 			{"create", "cluster.open-cluster-management.io", "managedclusters", "", ""},
 			{"delete", "work.open-cluster-management.io", "manifestworks", "spoke1", "anything"},
 			{"update", "work.open-cluster-management.io", "manifestworks", "spoke1", "someone-elses"},
-			{"update", "authentication.open-cluster-management.io", "managedserviceaccounts", "spoke1", "multicluster-mcp-server"},
+			{"update", "authentication.open-cluster-management.io", "managedserviceaccounts", "spoke1", "someone-elses"},
 			{"delete", "authentication.open-cluster-management.io", "managedserviceaccounts", "spoke1", "multicluster-mcp-server"},
+			{"create", "work.open-cluster-management.io", "manifestworks", "spoke1", ""},
+			{"update", "work.open-cluster-management.io", "manifestworks", "spoke1", "multicluster-mcp-server"},
+			{"create", "", "serviceaccounts/token", "spoke1", "multicluster-mcp-server"},
+			{"update", "certificates.k8s.io", "certificatesigningrequests/approval", "", "csr-1"},
 			{"create", "", "namespaces", "", ""},
 			{"create", "", "pods", "default", ""},
 			{"get", "", "configmaps", "default", ""},
@@ -205,6 +222,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 			{"get", "", "secrets", "spoke1", "multicluster-mcp-server"},
 			{"create", "authentication.k8s.io", "tokenreviews", "", ""},
 			{"impersonate", "", "users", "", "alice"},
+			{"update", "authentication.open-cluster-management.io", "managedserviceaccounts", "spoke1", "multicluster-mcp-server"},
 		}
 		for _, a := range allowed {
 			if !can(a.verb, a.group, a.resource, a.ns, a.name) {

@@ -19,7 +19,7 @@ func TestRunbooksAndPrompts(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "emea-vpn.md"), []byte(team), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--runbooks", dir)
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA, "--runbooks", dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	res, err := s.ListResources(ctx, mcp.ListResourcesRequest{})

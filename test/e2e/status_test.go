@@ -12,7 +12,7 @@ import (
 )
 
 func TestClusterStatusHealthy(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA).Client
 	text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke1"})
 	if isErr {
 		t.Fatalf("cluster_status failed: %s", text)
@@ -42,7 +42,7 @@ func TestClusterStatusHealthy(t *testing.T) {
 func TestSpoke3Faults(t *testing.T) {
 	ctx := context.Background()
 	spoke3 := env.fleet.Spoke("spoke3")
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--cluster-timeout", "4s")
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA, "--cluster-timeout", "4s")
 	c := s.Client
 	// Provision credentials while the cluster is healthy.
 	if text, isErr := callTool(t, c, "cluster_status", map[string]any{"cluster": "spoke3"}); isErr || !strings.Contains(text, "Cluster spoke3: Healthy") {

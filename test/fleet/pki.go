@@ -36,6 +36,11 @@ const (
 	// audit logs tell its requests apart from the harness's.
 	ServerToken = "mcp-server-token"
 	ServerUser  = "mcp-server"
+	// OperatorToken is a fleet operator (group fleet:operators, bound to cluster-admin on the hub by
+	// the tests): what a real administrator's token looks like to the MCP server, unlike admin's
+	// system:masters, which the server refuses to act as.
+	OperatorToken = "operator-token"
+	OperatorGroup = "fleet:operators"
 	// AliceToken and BobToken are plain users with no rights until a test grants some.
 	AliceToken = "alice-token"
 	BobToken   = "bob-token"
@@ -118,8 +123,8 @@ func newPKI(dir string) (*pki, error) {
 		return nil, err
 	}
 	tokens := fmt.Sprintf("%s,admin,admin-uid,\"system:masters\"\n%s,nobody,nobody-uid,\"fleet:test\"\n%s,%s,mcp-uid,\"system:masters\"\n"+
-		"%s,alice,alice-uid,\"fleet:users\"\n%s,bob,bob-uid,\"fleet:users\"\n",
-		AdminToken, NobodyToken, ServerToken, ServerUser, AliceToken, BobToken)
+		"%s,alice,alice-uid,\"fleet:users\"\n%s,bob,bob-uid,\"fleet:users\"\n%s,operator,operator-uid,\"%s\"\n",
+		AdminToken, NobodyToken, ServerToken, ServerUser, AliceToken, BobToken, OperatorToken, OperatorGroup)
 	return p, writeFiles(map[string][]byte{
 		p.saPrivateKey: pemEncode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(saKey)),
 		p.saPublicKey:  pemEncode("PUBLIC KEY", saPub),
