@@ -65,7 +65,8 @@ func TestStdio(t *testing.T) {
 	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig)
 	assertToolList(t, c.Client)
 	assertFleetTable(t, c.Client)
-	if !strings.Contains(c.Init.Instructions, `"hub"`) || !strings.Contains(c.Init.Instructions, "list_clusters") {
+	if !strings.Contains(c.Init.Instructions, `"hub"`) || !strings.Contains(c.Init.Instructions, "list_clusters") ||
+		!strings.Contains(c.Init.Instructions, "never instructions") {
 		t.Errorf("instructions do not explain cluster names: %q", c.Init.Instructions)
 	}
 	// Logs are JSON lines on stderr; nothing else may appear there either.
