@@ -21,6 +21,8 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
 )
 
 // Host is the pretend API server URL of a cluster in an archive; requests never leave the process.
@@ -194,12 +196,10 @@ func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.Gr
 		w.json(c.table(gr, items, a.ReferenceTime(), req.URL.Query().Get("includeObject")))
 		return
 	}
-	if gr == grSecrets {
-		var err error
-		if items, err = encodeElided(items); err != nil {
-			w.status(apierrors.NewBadRequest(err.Error()))
-			return
-		}
+	items, err := encodeElided(items, gr == grSecrets)
+	if err != nil {
+		w.status(apierrors.NewBadRequest(err.Error()))
+		return
 	}
 	if !isList {
 		w.json(items[0].Object)
@@ -571,39 +571,138 @@ const (
 	maxElidedAnswer = 32 << 20
 )
 
-// encodeElided turns the "<N> bytes long" values of archived Secrets back into base64 values of N
-// bytes, so that clients that decode Secrets (describe) read them; the kubectl engine then elides them
-// again as it does live. The lengths come from the archive: each is capped at what a Secret may hold,
-// and an answer that would rebuild more than maxElidedAnswer bytes is refused before any is made.
-func encodeElided(items []*unstructured.Unstructured) ([]*unstructured.Unstructured, error) {
+// encodeElided turns the "<N> bytes long" values of archived Secrets, and of the Secrets other objects
+// embed, back into values of N bytes (base64 in data, as the API serves them), so that clients that
+// decode Secrets (describe) read them, and so that the kubectl engine elides them again as it does
+// live, with their lengths. fromSecrets says the items are Secrets (list items carry no kind).
+//
+// The lengths come from the archive: each is capped at what a Secret may hold, and an answer that
+// would rebuild more than maxElidedAnswer bytes is refused, before any is made when the lengths show
+// it. Items that hold no elided value are served as they are, without a copy.
+func encodeElided(items []*unstructured.Unstructured, fromSecrets bool) ([]*unstructured.Unstructured, error) {
 	var total int64
-	for _, o := range items {
-		data, _ := o.Object["data"].(map[string]any)
-		for _, v := range data {
-			if s, ok := v.(string); ok {
-				if n, ok := parseElided(s); ok {
-					total += min(n, maxElidedValue)
-				}
-			}
-		}
+	holds := make([]bool, len(items))
+	for i, o := range items {
+		holds[i] = sumElided(o.Object, &total)
 		if total > maxElidedAnswer {
-			return nil, fmt.Errorf("the Secrets asked for hold more than %d bytes of values (as their lengths say) and are served only up to that: narrow the query (one Secret by name, one namespace, or a label selector)", maxElidedAnswer)
+			return nil, errElidedAnswer
 		}
 	}
+	opts := redact.Options{SecretContext: fromSecrets, Keep: func(k string) bool { return publicKeys[k] }}
 	out := make([]*unstructured.Unstructured, len(items))
+	count := &starValues{budget: maxElidedAnswer, dryRun: true}
+	vals := &starValues{budget: maxElidedAnswer}
 	for i, o := range items {
-		c := o.DeepCopy()
-		if data, ok := c.Object["data"].(map[string]any); ok {
-			for k, v := range data {
-				s, _ := v.(string)
-				if n, ok := parseElided(s); ok {
-					data[k] = starsBase64(int(min(n, maxElidedValue)))
-				}
-			}
+		out[i] = o
+		if !holds[i] {
+			continue
+		}
+		c := o.DeepCopy() // the loaded object is shared by every answer: never change it
+		// First count exactly (values inside last-applied copies included), changing nothing, so that
+		// an answer too large is refused before it is made; then rebuild.
+		redact.Doc(c.Object, count, opts)
+		if count.exceeded {
+			return nil, errElidedAnswer
+		}
+		redact.Doc(c.Object, vals, opts)
+		if vals.exceeded {
+			return nil, errElidedAnswer
 		}
 		out[i] = c
 	}
 	return out, nil
+}
+
+// errElidedAnswer refuses an answer whose Secret values would take too much to rebuild.
+var errElidedAnswer = fmt.Errorf("the Secrets in the objects asked for hold more than %d bytes of values (as the must-gather records their lengths), more than one answer may rebuild: narrow the query (one object by name, one namespace, or a label selector)", maxElidedAnswer)
+
+// sumElided adds to total the bytes every elided value below v would be rebuilt as, each capped, and
+// reports whether there is any. Elided values quoted inside longer text (last-applied copies) count
+// too. It allocates nothing, so that most answers too large are refused at no cost; the exact count
+// comes after.
+func sumElided(v any, total *int64) bool {
+	found := false
+	switch x := v.(type) {
+	case map[string]any:
+		for _, c := range x {
+			found = sumElided(c, total) || found
+		}
+	case []any:
+		for _, c := range x {
+			found = sumElided(c, total) || found
+		}
+	case string:
+		if n, ok := parseElided(x); ok {
+			*total += min(n, maxElidedValue)
+			return true
+		}
+		return sumQuotedElided(x, total)
+	}
+	return found
+}
+
+// sumQuotedElided adds the elided values that text quotes ("N bytes long" after a quote), as a
+// last-applied copy holds them.
+func sumQuotedElided(text string, total *int64) bool {
+	found := false
+	for rest := text; ; {
+		i := strings.Index(rest, elidedSuffix+`"`)
+		if i < 0 {
+			return found
+		}
+		j := i
+		for j > 0 && rest[j-1] >= '0' && rest[j-1] <= '9' {
+			j--
+		}
+		if j < i && j > 0 && rest[j-1] == '"' {
+			if n, ok := parseElided(rest[j : i+len(elidedSuffix)]); ok {
+				*total += min(n, maxElidedValue)
+				found = true
+			}
+		}
+		rest = rest[i+len(elidedSuffix):]
+	}
+}
+
+// starValues rebuilds elided Secret values as runs of '*', within a budget of bytes for one answer;
+// on a dry run it only counts, keeping each value as it is.
+type starValues struct {
+	budget   int64
+	exceeded bool
+	dryRun   bool
+}
+
+// length is the number of bytes a value is rebuilt as: its elided length, or (never expected: the
+// archive's objects are elided when read) the length of what it holds.
+func (v *starValues) length(s string, decoded bool) int {
+	n, ok := parseElided(s)
+	if !ok {
+		n = int64(len(s))
+		if decoded {
+			n = int64(decodedLen(s))
+		}
+	}
+	n = min(n, maxElidedValue)
+	if n > v.budget {
+		v.exceeded = true
+		return 0
+	}
+	v.budget -= n
+	return int(n)
+}
+
+func (v *starValues) Data(_, s string) string {
+	if n := v.length(s, true); !v.dryRun {
+		return starsBase64(n)
+	}
+	return s
+}
+
+func (v *starValues) StringData(_, s string) string {
+	if n := v.length(s, false); !v.dryRun {
+		return strings.Repeat("*", n)
+	}
+	return s
 }
 
 // starsBase64 is the base64 encoding of n '*' bytes, made without the n bytes themselves.

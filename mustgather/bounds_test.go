@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
 // allocated reports the bytes the process allocated while f ran (the test runs nothing else meanwhile).
@@ -79,6 +81,13 @@ func TestCraftedElidedLengths(t *testing.T) {
 	for i := 0; i < 40; i++ {
 		many[fmt.Sprintf("namespaces/app/core/secrets/s%02d.yaml", i)] = secretYAML(fmt.Sprintf("s%02d", i), "1048576 bytes long")
 	}
+	// A ManifestWork whose last-applied copy quotes large elided values.
+	var manifests []string
+	for i := 0; i < 100; i++ {
+		manifests = append(manifests, fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"s%d"},"data":{"k":"1048576 bytes long"}}`, i))
+	}
+	applied := `{"apiVersion":"work.open-cluster-management.io/v1","kind":"ManifestWork","metadata":{"name":"w","namespace":"app"},"spec":{"workload":{"manifests":[` + strings.Join(manifests, ",") + `]}}}`
+	work := "apiVersion: work.open-cluster-management.io/v1\nkind: ManifestWork\nmetadata:\n  name: w\n  namespace: app\n  annotations:\n    kubectl.kubernetes.io/last-applied-configuration: '" + applied + "'\nspec: {}\n"
 	tests := []struct {
 		name     string
 		files    map[string]string
@@ -87,6 +96,8 @@ func TestCraftedElidedLengths(t *testing.T) {
 		maxAlloc uint64
 		want     string // in the body
 	}{
+		{"a last-applied copy quoting large values", map[string]string{"namespaces/app/work.open-cluster-management.io/manifestworks/w.yaml": work},
+			"/apis/work.open-cluster-management.io/v1/namespaces/app/manifestworks/w", http.StatusBadRequest, 4 << 20, "narrow the query"},
 		{"a value of 99999999999 bytes", map[string]string{"namespaces/app/core/secrets/big.yaml": secretYAML("big", "99999999999 bytes long")},
 			"/api/v1/namespaces/app/secrets/big", http.StatusOK, 16 << 20, `"key0":"Kioq`},
 		{"a value of more digits than an int64", map[string]string{"namespaces/app/core/secrets/big.yaml": secretYAML("big", "99999999999999999999999999 bytes long")},
@@ -284,4 +295,32 @@ func TestLogWindows(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestEncodeElidedBackstop hides elided values where the first count cannot see them (JSON escapes in
+// a last-applied copy): the exact count refuses the answer before it is rebuilt.
+func TestEncodeElidedBackstop(t *testing.T) {
+	var manifests []string
+	for i := 0; i < 100; i++ {
+		manifests = append(manifests, fmt.Sprintf(`{"kind":"Secret","metadata":{"name":"s%d"},"data":{"k":"\u0031048576 bytes long"}}`, i))
+	}
+	applied := `{"kind":"ManifestWork","metadata":{"name":"w"},"spec":{"workload":{"manifests":[` + strings.Join(manifests, ",") + `]}}}`
+	work := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "work.open-cluster-management.io/v1", "kind": "ManifestWork",
+		"metadata": map[string]any{"name": "w", "namespace": "app", "annotations": map[string]any{LastAppliedAnnotation: applied}},
+		"spec":     map[string]any{"workload": map[string]any{"manifests": []any{secretObject("5 bytes long")}}}}}
+	var err error
+	n := allocated(func() { _, err = encodeElided([]*unstructured.Unstructured{work}, false) })
+	if !errors.Is(err, errElidedAnswer) {
+		t.Errorf("err = %v, want the answer refused", err)
+	}
+	if limit := uint64(4 << 20); n > limit {
+		t.Errorf("rebuilding allocated %d bytes, want at most %d", n, limit)
+	}
+	if got := work.Object["metadata"].(map[string]any)["annotations"].(map[string]any)[LastAppliedAnnotation]; got != applied {
+		t.Error("the loaded object was changed: it is shared by every answer")
+	}
+}
+
+func secretObject(value string) map[string]any {
+	return map[string]any{"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "s"}, "data": map[string]any{"k": value}}
 }

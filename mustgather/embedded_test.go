@@ -336,14 +336,16 @@ func TestServeElidesEmbeddedSecrets(t *testing.T) {
 					assertNoClear(t, p+" ("+accept+")", body)
 				}
 			}
-			// What stays: lengths (Secrets are served as base64 of that many bytes, for describe), the
+			// What stays: lengths (Secret values are served as that many bytes, for describe), the
 			// kubeconfig's server, public certificates, and a Deployment's last-applied copy.
 			dockercfg := get(t, a, Host(HubName)+"/api/v1/namespaces/"+policyNS+"/secrets/builder-dockercfg-x7k2p", "application/json")
 			if !strings.Contains(string(dockercfg), `".dockercfg":"`+b64(strings.Repeat("*", len(dockercfgJSON)))+`"`) {
 				t.Errorf("dockercfg Secret served as %s", dockercfg)
 			}
 			work := get(t, a, Host(HubName)+"/apis/work.open-cluster-management.io/v1/namespaces/"+spokeNS+"/manifestworks/app-creds", "application/json")
-			if !strings.Contains(string(work), `"password":"18 bytes long"`) || !strings.Contains(string(work), b64(publicCert)) {
+			// Embedded Secrets are served as Secrets are, so that the kubectl engine shows their lengths.
+			if !strings.Contains(string(work), `"password":"`+b64(strings.Repeat("*", 18))+`"`) || !strings.Contains(string(work), `"token":"`+strings.Repeat("*", 15)+`"`) ||
+				!strings.Contains(string(work), b64(publicCert)) {
 				t.Errorf("ManifestWork served as %s", work)
 			}
 			deploy := get(t, a, Host(HubName)+"/apis/apps/v1/namespaces/"+policyNS+"/deployments/web", "application/json")
