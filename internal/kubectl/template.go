@@ -44,7 +44,7 @@ func outputFormat(v string) error {
 	if strings.HasSuffix(name, "-file") || name == "templatefile" {
 		return fmt.Errorf("output templates read from files are not available: give the template inline, e.g. -o jsonpath='{.metadata.name}'")
 	}
-	return fmt.Errorf("output format %q is not available: use json, yaml, wide, name, jsonpath=..., custom-columns=... or go-template=...", name)
+	return fmt.Errorf("output format %q is not available: use json, yaml, wide or name, or an inline jsonpath, custom-columns or go-template (e.g. -o jsonpath={.metadata.name})", name)
 }
 
 // inlineTemplate checks --template and --sort-by values, which may be a Go template or a JSONPath.
