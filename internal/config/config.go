@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -50,16 +51,22 @@ type Config struct {
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
 	MustGatherMaxFiles int    `mapstructure:"must-gather-max-files"`
 
-	InsecureNoAuth  bool     `mapstructure:"insecure-no-auth"`
-	TLSCert         string   `mapstructure:"tls-cert"`
-	TLSKey          string   `mapstructure:"tls-key"`
-	AllowedOrigins  []string `mapstructure:"allowed-origins"`
-	MaxRequestBytes int      `mapstructure:"max-request-bytes"`
-	RateLimit       int      `mapstructure:"rate-limit"`
-	AuditLog        string   `mapstructure:"audit-log"`
-	AuthzRead       string   `mapstructure:"authz-read"`
-	AuthzWrite      string   `mapstructure:"authz-write"`
-	Runbooks        string   `mapstructure:"runbooks"`
+	InsecureNoAuth bool `mapstructure:"insecure-no-auth"`
+	// AllowUnauthenticatedNonLoopback lets a server without authentication listen beyond loopback.
+	AllowUnauthenticatedNonLoopback bool     `mapstructure:"allow-unauthenticated-non-loopback"`
+	Audience                        string   `mapstructure:"audience"`
+	AuthRateLimit                   int      `mapstructure:"auth-rate-limit"`
+	TrustedProxies                  []string `mapstructure:"trusted-proxies"`
+	AuthzHub                        string   `mapstructure:"authz-hub"`
+	TLSCert                         string   `mapstructure:"tls-cert"`
+	TLSKey                          string   `mapstructure:"tls-key"`
+	AllowedOrigins                  []string `mapstructure:"allowed-origins"`
+	MaxRequestBytes                 int      `mapstructure:"max-request-bytes"`
+	RateLimit                       int      `mapstructure:"rate-limit"`
+	AuditLog                        string   `mapstructure:"audit-log"`
+	AuthzRead                       string   `mapstructure:"authz-read"`
+	AuthzWrite                      string   `mapstructure:"authz-write"`
+	Runbooks                        string   `mapstructure:"runbooks"`
 }
 
 // ParsePermission reads "<verb> <resource>[/<subresource>][.<group>]".
@@ -72,6 +79,61 @@ func ParsePermission(s string) (verb, group, resource, subresource string, err e
 	res, grp, _ := strings.Cut(f[1], ".")
 	resource, subresource, _ = strings.Cut(res, "/")
 	return verb, grp, resource, subresource, nil
+}
+
+// ParseTrustedProxies reads addresses and CIDR prefixes (192.0.2.10, 10.0.0.0/8, fd00::/8).
+func ParseTrustedProxies(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR prefix (e.g. 10.0.0.5 or 10.0.0.0/8)", s)
+		}
+		a = a.Unmap()
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+// Unauthenticated says why an HTTP server would serve without authentication ("" when it would not).
+func (c *Config) Unauthenticated() string {
+	switch {
+	case c.Transport != "http":
+		return ""
+	case c.MustGather != "":
+		return "--must-gather: an archive holds no identities to check tokens against"
+	case c.InsecureNoAuth:
+		return "--insecure-no-auth"
+	}
+	return ""
+}
+
+// checkUnauthenticatedListen refuses an unauthenticated HTTP server on an address beyond loopback unless
+// --allow-unauthenticated-non-loopback says so. A host name other than localhost cannot be checked here
+// and is refused too; the server checks the address it actually binds as well.
+func (c *Config) checkUnauthenticatedListen() error {
+	why := c.Unauthenticated()
+	if why == "" || c.AllowUnauthenticatedNonLoopback {
+		return nil
+	}
+	host, _, _ := net.SplitHostPort(c.Listen)
+	if strings.EqualFold(host, "localhost") {
+		return nil
+	}
+	if a, err := netip.ParseAddr(host); err == nil && a.Unmap().IsLoopback() {
+		return nil
+	}
+	where := fmt.Sprintf("%q is not a loopback address", c.Listen)
+	if host == "" {
+		where = fmt.Sprintf("%q listens on every interface", c.Listen)
+	}
+	return &Error{Setting: "listen", Err: fmt.Errorf("%s, and this server has no authentication (%s): anyone who reaches it would act with the server's identity. "+
+		"Listen on loopback (--listen 127.0.0.1:8080), or pass --allow-unauthenticated-non-loopback if every host that can reach the address may do so", where, why)}
 }
 
 // Error is a configuration problem tied to one setting. The CLI prints it as a single line and exits 2.
@@ -285,10 +347,16 @@ func (c *Config) validate() error {
 			}
 		}
 	}
-	for name, perm := range map[string]string{"authz-read": c.AuthzRead, "authz-write": c.AuthzWrite} {
+	for name, perm := range map[string]string{"authz-read": c.AuthzRead, "authz-write": c.AuthzWrite, "authz-hub": c.AuthzHub} {
 		if _, _, _, _, err := ParsePermission(perm); err != nil {
 			return &Error{Setting: name, Err: err}
 		}
+	}
+	if _, err := ParseTrustedProxies(c.TrustedProxies); err != nil {
+		return &Error{Setting: "trusted-proxies", Err: err}
+	}
+	if err := c.checkUnauthenticatedListen(); err != nil {
+		return err
 	}
 	if c.MaxRequestBytes < 1024 {
 		return &Error{Setting: "max-request-bytes", Err: fmt.Errorf("must be at least 1024, got %d", c.MaxRequestBytes)}

@@ -122,3 +122,82 @@ func TestEnvVarNames(t *testing.T) {
 		t.Fatalf("env var = %q", s.EnvVar())
 	}
 }
+
+// TestUnauthenticatedHTTPStaysOnLoopback: a server without authentication (--insecure-no-auth, or an
+// offline --must-gather over HTTP) refuses an address other hosts can reach, unless the flag that allows
+// it is given; the error says why and names the flag.
+func TestUnauthenticatedHTTPStaysOnLoopback(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "mg")
+	if err := os.Mkdir(archive, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		args   []string
+		refuse []string // what the error says; nil when accepted
+	}{
+		{"insecure-no-auth on every interface", []string{"--transport", "http", "--insecure-no-auth", "--listen", "0.0.0.0:8080"},
+			[]string{`"0.0.0.0:8080" is not a loopback address`, "--insecure-no-auth", "--allow-unauthenticated-non-loopback"}},
+		{"insecure-no-auth on an empty host", []string{"--transport", "http", "--insecure-no-auth", "--listen", ":8080"},
+			[]string{"every interface", "--allow-unauthenticated-non-loopback"}},
+		{"insecure-no-auth on a host name", []string{"--transport", "http", "--insecure-no-auth", "--listen", "mcp.example:8080"},
+			[]string{"not a loopback address"}},
+		{"must-gather on a public address", []string{"--transport", "http", "--must-gather", archive, "--listen", "192.0.2.1:8080"},
+			[]string{"--must-gather", "--allow-unauthenticated-non-loopback"}},
+		{"must-gather on IPv6 every interface", []string{"--transport", "http", "--must-gather", archive, "--listen", "[::]:8080"},
+			[]string{"not a loopback address"}},
+		{"allowed explicitly", []string{"--transport", "http", "--insecure-no-auth", "--listen", "0.0.0.0:8080", "--allow-unauthenticated-non-loopback"}, nil},
+		{"loopback", []string{"--transport", "http", "--insecure-no-auth", "--listen", "127.0.0.1:8080"}, nil},
+		{"localhost", []string{"--transport", "http", "--must-gather", archive, "--listen", "localhost:8080"}, nil},
+		{"IPv6 loopback", []string{"--transport", "http", "--insecure-no-auth", "--listen", "[::1]:8080"}, nil},
+		{"authenticated on every interface", []string{"--transport", "http", "--listen", "0.0.0.0:8080"}, nil},
+		{"stdio ignores listen", []string{"--must-gather", archive, "--listen", "0.0.0.0:8080"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := load(t, tc.args, nil, "")
+			if tc.refuse == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			var cfgErr *Error
+			if !errors.As(err, &cfgErr) || cfgErr.Setting != "listen" {
+				t.Fatalf("want a listen error, got %v", err)
+			}
+			for _, w := range tc.refuse {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("%q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
+
+func TestNewSecuritySettings(t *testing.T) {
+	cfg, err := load(t, []string{"--audience", "mcp", "--trusted-proxies", "10.0.0.0/8,192.0.2.1"}, nil, "auth-rate-limit: 3\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Audience != "mcp" || cfg.AuthRateLimit != 3 || len(cfg.TrustedProxies) != 2 || cfg.AuthzHub != "list managedclusters.cluster.open-cluster-management.io" {
+		t.Errorf("unexpected config %+v", cfg)
+	}
+	prefixes, err := ParseTrustedProxies(cfg.TrustedProxies)
+	if err != nil || prefixes[1].String() != "192.0.2.1/32" {
+		t.Errorf("prefixes %v, %v", prefixes, err)
+	}
+	for _, bad := range []struct{ args []string }{
+		{[]string{"--trusted-proxies", "10.0.0.0/33"}},
+		{[]string{"--trusted-proxies", "proxy.example"}},
+	} {
+		var cfgErr *Error
+		if _, err := load(t, bad.args, nil, ""); !errors.As(err, &cfgErr) || cfgErr.Setting != "trusted-proxies" {
+			t.Errorf("%v: err = %v", bad.args, err)
+		}
+	}
+	var cfgErr *Error
+	if _, err := load(t, []string{"--authz-hub", "list"}, nil, ""); !errors.As(err, &cfgErr) || cfgErr.Setting != "authz-hub" {
+		t.Errorf("bad authz-hub: err = %v", err)
+	}
+}
