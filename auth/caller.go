@@ -4,15 +4,20 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"sync"
+	"slices"
+	"sort"
+	"strings"
 	"time"
 
+	"golang.org/x/sync/singleflight"
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/utils/lru"
 )
 
 // Caller is who is calling the server over HTTP, as the hub's TokenReview says.
@@ -40,26 +45,78 @@ func CallerFrom(ctx context.Context) *Caller {
 // ErrUnauthenticated means the bearer token is missing, invalid or expired.
 var ErrUnauthenticated = errors.New("unauthenticated")
 
-// Authenticator checks bearer tokens with TokenReviews on the hub and caches the answers briefly, keyed
-// by a hash of the token (the token itself is never kept as a key, logged or returned).
-type Authenticator struct {
-	hub      kubernetes.Interface
-	ttl      time.Duration
-	timeout  time.Duration
-	audience []string
+// ErrWrongAudience means the hub accepts the token, but not for this server's audience.
+var ErrWrongAudience = fmt.Errorf("%w: the token is not meant for this server", ErrUnauthenticated)
 
-	mu    sync.Mutex
-	cache map[string]authEntry
+// ErrThrottled means the token was not checked: the request's gate (see WithReviewGate) refused to spend a
+// TokenReview on it.
+var ErrThrottled = errors.New("too many token checks")
+
+type gateKey struct{}
+
+// WithReviewGate makes Authenticate ask allow before it spends a TokenReview on the hub (a token that is
+// not in its cache). When allow says no, Authenticate returns ErrThrottled without contacting the hub. The
+// HTTP guard throttles each client address with it, so a flood of made-up tokens costs the hub a bounded
+// number of reviews.
+func WithReviewGate(ctx context.Context, allow func() bool) context.Context {
+	return context.WithValue(ctx, gateKey{}, allow)
+}
+
+// Default sizes and lifetimes of the Authenticator's caches.
+const (
+	DefaultAuthCacheTTL  = 30 * time.Second
+	DefaultAuthCacheSize = 4096
+)
+
+// AuthenticatorOptions configure an Authenticator.
+type AuthenticatorOptions struct {
+	// TTL bounds how long an answer (accepted or rejected) is reused; default 30s.
+	TTL time.Duration
+	// Timeout bounds each TokenReview.
+	Timeout time.Duration
+	// Audiences, when set, are sent in each TokenReview; a token the hub does not accept for one of them is
+	// rejected.
+	Audiences []string
+	// CacheSize bounds each cache (accepted tokens, rejected tokens); the least recently used answer goes
+	// first. Default 4096.
+	CacheSize int
+	// Now is the clock of the caches (tests pin it); default time.Now.
+	Now func() time.Time
+}
+
+// Authenticator checks bearer tokens with TokenReviews on the hub and caches the answers briefly, keyed
+// by a hash of the token (the token itself is never kept as a key, logged or returned). Both caches are
+// bounded LRUs, so made-up tokens cannot grow memory, and rejected tokens cannot push out accepted ones.
+type Authenticator struct {
+	hub  kubernetes.Interface
+	opts AuthenticatorOptions
+
+	accepted *lru.Cache // token hash -> authEntry with a caller
+	rejected *lru.Cache // token hash -> authEntry with the reason
+	flight   singleflight.Group
 }
 
 type authEntry struct {
 	caller  *Caller
+	reason  error
 	expires time.Time
 }
 
-// NewAuthenticator builds an authenticator; ttl bounds how long an answer is reused.
-func NewAuthenticator(hub kubernetes.Interface, ttl, timeout time.Duration) *Authenticator {
-	return &Authenticator{hub: hub, ttl: ttl, timeout: timeout, cache: map[string]authEntry{}}
+// NewAuthenticator builds an authenticator.
+func NewAuthenticator(hub kubernetes.Interface, o AuthenticatorOptions) *Authenticator {
+	if o.TTL <= 0 {
+		o.TTL = DefaultAuthCacheTTL
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultAuthCacheSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &Authenticator{hub: hub, opts: o, accepted: lru.New(o.CacheSize), rejected: lru.New(o.CacheSize)}
 }
 
 // Authenticate returns the caller a token belongs to.
@@ -69,46 +126,85 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Caller
 	}
 	sum := sha256.Sum256([]byte(token))
 	key := hex.EncodeToString(sum[:])
-	now := time.Now()
-	a.mu.Lock()
-	if e, ok := a.cache[key]; ok && now.Before(e.expires) {
-		a.mu.Unlock()
-		if e.caller == nil {
-			return nil, fmt.Errorf("%w: the token was rejected by the hub", ErrUnauthenticated)
-		}
+	now := a.opts.Now()
+	if e, ok := a.cached(a.accepted, key, now); ok {
 		return e.caller, nil
 	}
-	a.mu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, a.timeout)
-	defer cancel()
+	if e, ok := a.cached(a.rejected, key, now); ok {
+		return nil, e.reason
+	}
+	if allow, ok := ctx.Value(gateKey{}).(func() bool); ok && !allow() {
+		return nil, ErrThrottled
+	}
+	// Concurrent requests with one new token share one review. It is not cut short when the first of them
+	// gives up, and it has a time limit of its own.
+	v, err, _ := a.flight.Do(key, func() (any, error) {
+		// A review that ended since this request looked at the cache has answered already.
+		if e, ok := a.cached(a.accepted, key, now); ok {
+			return e.caller, nil
+		}
+		if e, ok := a.cached(a.rejected, key, now); ok {
+			return nil, e.reason
+		}
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.Timeout)
+		defer cancel()
+		return a.review(ctx, key, token, now)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v.(*Caller), nil
+}
+
+func (a *Authenticator) review(ctx context.Context, key, token string, now time.Time) (*Caller, error) {
 	tr, err := a.hub.AuthenticationV1().TokenReviews().Create(ctx, &authenticationv1.TokenReview{
-		Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: a.audience},
+		Spec: authenticationv1.TokenReviewSpec{Token: token, Audiences: a.opts.Audiences},
 	}, metav1.CreateOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("checking the token with the hub: %w", err)
 	}
-	var caller *Caller
-	if tr.Status.Authenticated {
-		u := tr.Status.User
-		caller = &Caller{User: u.Username, UID: u.UID, Groups: u.Groups, Extra: map[string][]string{}}
-		for k, v := range u.Extra {
-			caller.Extra[k] = v
-		}
+	if reason := a.judge(tr.Status); reason != nil {
+		a.rejected.Add(key, authEntry{reason: reason, expires: now.Add(a.opts.TTL)})
+		return nil, reason
 	}
-	a.mu.Lock()
-	a.cache[key] = authEntry{caller: caller, expires: now.Add(a.ttl)}
-	if len(a.cache) > 10000 { // bounded: drop expired answers
-		for k, e := range a.cache {
-			if now.After(e.expires) {
-				delete(a.cache, k)
-			}
-		}
+	u := tr.Status.User
+	caller := &Caller{User: u.Username, UID: u.UID, Groups: slices.Clone(u.Groups), Extra: map[string][]string{}}
+	for k, v := range u.Extra {
+		caller.Extra[k] = slices.Clone(v)
 	}
-	a.mu.Unlock()
-	if caller == nil {
-		return nil, fmt.Errorf("%w: the token was rejected by the hub", ErrUnauthenticated)
-	}
+	a.accepted.Add(key, authEntry{caller: caller, expires: now.Add(a.opts.TTL)})
 	return caller, nil
+}
+
+func (a *Authenticator) cached(c *lru.Cache, key string, now time.Time) (authEntry, bool) {
+	v, ok := c.Get(key)
+	if !ok {
+		return authEntry{}, false
+	}
+	e := v.(authEntry)
+	if !now.Before(e.expires) {
+		c.Remove(key)
+		return authEntry{}, false
+	}
+	return e, true
+}
+
+// judge returns why the review's answer rejects the token, or nil. When audiences were asked for, the hub
+// must name one of them in status.audiences: an answer without them comes from an authenticator that
+// ignored the audience, and proves nothing about it.
+func (a *Authenticator) judge(st authenticationv1.TokenReviewStatus) error {
+	if !st.Authenticated {
+		return fmt.Errorf("%w: the token was rejected by the hub", ErrUnauthenticated)
+	}
+	if len(a.opts.Audiences) == 0 {
+		return nil
+	}
+	for _, got := range st.Audiences {
+		if slices.Contains(a.opts.Audiences, got) {
+			return nil
+		}
+	}
+	return fmt.Errorf("%w: its audiences %v do not include %s", ErrWrongAudience, st.Audiences, strings.Join(a.opts.Audiences, ", "))
 }
 
 // Permission is what a SubjectAccessReview asks, for one cluster (its name becomes the resource name).
@@ -127,15 +223,35 @@ func (p Permission) String() string {
 	return p.Verb + " " + r
 }
 
-// ClusterAuthorizer decides, per caller and cluster, with SubjectAccessReviews on the hub.
-type ClusterAuthorizer struct {
-	hub         kubernetes.Interface
-	read, write Permission
-	ttl         time.Duration
-	timeout     time.Duration
+// Default size and lifetime of the ClusterAuthorizer's cache.
+const (
+	DefaultAuthzCacheTTL  = 10 * time.Second
+	DefaultAuthzCacheSize = 16384
+)
 
-	mu    sync.Mutex
-	cache map[string]sarEntry
+// AuthorizerOptions configure a ClusterAuthorizer.
+type AuthorizerOptions struct {
+	// Read and Write are what reading and changing a cluster need, asked on the cluster's name.
+	Read, Write Permission
+	// Hub is what reading the hub itself needs when the hub is not registered as a ManagedCluster of
+	// itself; it is asked without a resource name. (When it is registered, Read on that ManagedCluster's
+	// name applies, as for any cluster.)
+	Hub Permission
+	// TTL bounds how long an answer is reused (default 10s); Timeout bounds each review.
+	TTL, Timeout time.Duration
+	// CacheSize bounds the cache of answers (least recently used first out); default 16384.
+	CacheSize int
+	// Now is the cache's clock (tests pin it); default time.Now.
+	Now func() time.Time
+}
+
+// ClusterAuthorizer decides, per caller and cluster, with SubjectAccessReviews on the hub. Its answers are
+// cached per whole identity (user, UID, groups and extra) and question, so two callers that differ in any
+// of them never share an answer.
+type ClusterAuthorizer struct {
+	hub   kubernetes.Interface
+	opts  AuthorizerOptions
+	cache *lru.Cache // identity+question hash -> sarEntry
 }
 
 type sarEntry struct {
@@ -143,49 +259,89 @@ type sarEntry struct {
 	expires time.Time
 }
 
-// NewClusterAuthorizer builds an authorizer with the permissions that reading and changing a cluster need.
-func NewClusterAuthorizer(hub kubernetes.Interface, read, write Permission, ttl, timeout time.Duration) *ClusterAuthorizer {
-	return &ClusterAuthorizer{hub: hub, read: read, write: write, ttl: ttl, timeout: timeout, cache: map[string]sarEntry{}}
+// NewClusterAuthorizer builds an authorizer.
+func NewClusterAuthorizer(hub kubernetes.Interface, o AuthorizerOptions) *ClusterAuthorizer {
+	if o.TTL <= 0 {
+		o.TTL = DefaultAuthzCacheTTL
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 15 * time.Second
+	}
+	if o.CacheSize <= 0 {
+		o.CacheSize = DefaultAuthzCacheSize
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	return &ClusterAuthorizer{hub: hub, opts: o, cache: lru.New(o.CacheSize)}
 }
 
 // Allowed reports whether the request's caller may read (or change) the cluster. Without a caller
 // (stdio) everything the hub identity allows is allowed. The error explains a denial.
 func (z *ClusterAuthorizer) Allowed(ctx context.Context, cluster string, write bool) error {
+	perm, what := z.opts.Read, "read"
+	if write {
+		perm, what = z.opts.Write, "change"
+	}
+	return z.decide(ctx, perm, cluster, what, cluster)
+}
+
+// AllowedHub reports whether the request's caller may read the hub itself when the hub is not registered
+// as a ManagedCluster of itself (Hub permission, asked without a resource name).
+func (z *ClusterAuthorizer) AllowedHub(ctx context.Context) error {
+	return z.decide(ctx, z.opts.Hub, "", "read", "the hub")
+}
+
+func (z *ClusterAuthorizer) decide(ctx context.Context, perm Permission, name, what, subject string) error {
 	c := CallerFrom(ctx)
 	if c == nil {
 		return nil
 	}
-	perm := z.read
-	if write {
-		perm = z.write
+	key := reviewKey(c, perm, name)
+	now := z.opts.Now()
+	var e sarEntry
+	v, ok := z.cache.Get(key)
+	if ok {
+		e = v.(sarEntry)
 	}
-	key := fmt.Sprintf("%s|%v|%s|%s", c.User, c.Groups, perm, cluster)
-	now := time.Now()
-	z.mu.Lock()
-	e, ok := z.cache[key]
-	z.mu.Unlock()
-	if !ok || now.After(e.expires) {
-		allowed, err := z.review(ctx, c, perm, cluster)
+	if !ok || !now.Before(e.expires) {
+		allowed, err := z.review(ctx, c, perm, name)
 		if err != nil {
 			return err
 		}
-		e = sarEntry{allowed: allowed, expires: now.Add(z.ttl)}
-		z.mu.Lock()
-		z.cache[key] = e
-		z.mu.Unlock()
+		e = sarEntry{allowed: allowed, expires: now.Add(z.opts.TTL)}
+		z.cache.Add(key, e)
 	}
 	if !e.allowed {
-		what := "read"
-		if write {
-			what = "change"
-		}
-		return &DeniedError{Caller: c.User, Cluster: cluster, What: what, Needs: perm}
+		return &DeniedError{Caller: c.User, Cluster: subject, What: what, Needs: perm, Name: name}
 	}
 	return nil
 }
 
-func (z *ClusterAuthorizer) review(ctx context.Context, c *Caller, p Permission, cluster string) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, z.timeout)
+// reviewKey identifies a question and the whole identity asking it: user, UID, groups (sorted) and extra
+// (sorted keys, each with its values sorted). It is a hash of an unambiguous encoding, so no value can
+// pose as a separator.
+func reviewKey(c *Caller, p Permission, name string) string {
+	groups := slices.Clone(c.Groups)
+	sort.Strings(groups)
+	keys := make([]string, 0, len(c.Extra))
+	for k := range c.Extra {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	extra := make([][]string, 0, len(keys))
+	for _, k := range keys {
+		vals := slices.Clone(c.Extra[k])
+		sort.Strings(vals)
+		extra = append(extra, append([]string{k}, vals...))
+	}
+	data, _ := json.Marshal([]any{c.User, c.UID, groups, extra, p.Verb, p.Group, p.Resource, p.Subresource, name})
+	sum := sha256.Sum256(data)
+	return hex.EncodeToString(sum[:])
+}
+
+func (z *ClusterAuthorizer) review(ctx context.Context, c *Caller, p Permission, name string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, z.opts.Timeout)
 	defer cancel()
 	extra := map[string]authorizationv1.ExtraValue{}
 	for k, v := range c.Extra {
@@ -194,22 +350,32 @@ func (z *ClusterAuthorizer) review(ctx context.Context, c *Caller, p Permission,
 	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
 		User: c.User, UID: c.UID, Groups: c.Groups, Extra: extra,
 		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource, Name: cluster,
+			Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource, Name: name,
 		},
 	}}
 	res, err := z.hub.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
 	if err != nil {
-		return false, fmt.Errorf("checking %s's access to cluster %s with the hub: %w", c.User, cluster, err)
+		what := "cluster " + name
+		if name == "" {
+			what = "the hub"
+		}
+		return false, fmt.Errorf("checking %s's access to %s with the hub: %w", c.User, what, err)
 	}
 	return res.Status.Allowed, nil
 }
 
 // DeniedError is a per-cluster authorization refusal.
 type DeniedError struct {
+	// Cluster is the cluster's name, or "the hub".
 	Caller, Cluster, What string
 	Needs                 Permission
+	// Name is the resource name the permission was asked on ("" for any).
+	Name string
 }
 
 func (e *DeniedError) Error() string {
-	return fmt.Sprintf("%s may not %s cluster %s: that needs %q on %s in the hub's RBAC", e.Caller, e.What, e.Cluster, e.Needs.String(), e.Cluster)
+	if e.Name == "" {
+		return fmt.Sprintf("%s may not %s %s: that needs %q in the hub's RBAC", e.Caller, e.What, e.Cluster, e.Needs.String())
+	}
+	return fmt.Sprintf("%s may not %s cluster %s: that needs %q on %s in the hub's RBAC", e.Caller, e.What, e.Cluster, e.Needs.String(), e.Name)
 }

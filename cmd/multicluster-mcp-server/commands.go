@@ -117,24 +117,37 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	opts := serveOptions(cfg)
 	opts.Ready = registry.Ready
 	if !cfg.InsecureNoAuth {
-		opts.Guard.Authenticator = auth.NewAuthenticator(hub.Kube, 30*time.Second, cfg.HubTimeout)
+		opts.Guard.Authenticator = auth.NewAuthenticator(hub.Kube, auth.AuthenticatorOptions{
+			TTL: auth.DefaultAuthCacheTTL, Timeout: cfg.HubTimeout, Audiences: opts.Guard.Audiences,
+		})
 	}
 	return mcpserver.Serve(cmd.Context(), s, log, opts)
 }
 
 func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
+	proxies, _ := config.ParseTrustedProxies(cfg.TrustedProxies) // validated when loaded
+	var audiences []string
+	if cfg.Audience != "" {
+		audiences = []string{cfg.Audience}
+	}
 	return mcpserver.ServeOptions{
-		Transport:       cfg.Transport,
-		Listen:          cfg.Listen,
-		ShutdownTimeout: cfg.ShutdownTimeout,
-		TLSCert:         cfg.TLSCert,
-		TLSKey:          cfg.TLSKey,
+		Transport:             cfg.Transport,
+		Listen:                cfg.Listen,
+		ShutdownTimeout:       cfg.ShutdownTimeout,
+		TLSCert:               cfg.TLSCert,
+		TLSKey:                cfg.TLSKey,
+		UnauthenticatedReason: cfg.Unauthenticated(),
 		Guard: mcpserver.GuardOptions{
-			InsecureNoAuth:  cfg.InsecureNoAuth,
-			AllowedOrigins:  cfg.AllowedOrigins,
-			MaxRequestBytes: int64(cfg.MaxRequestBytes),
-			RatePerSecond:   float64(cfg.RateLimit),
-			RateBurst:       2 * cfg.RateLimit,
+			InsecureNoAuth:                  cfg.InsecureNoAuth,
+			AllowUnauthenticatedNonLoopback: cfg.AllowUnauthenticatedNonLoopback,
+			Audiences:                       audiences,
+			AllowedOrigins:                  cfg.AllowedOrigins,
+			MaxRequestBytes:                 int64(cfg.MaxRequestBytes),
+			RatePerSecond:                   float64(cfg.RateLimit),
+			RateBurst:                       2 * cfg.RateLimit,
+			AuthRatePerSecond:               float64(cfg.AuthRateLimit),
+			AuthBurst:                       2 * cfg.AuthRateLimit,
+			TrustedProxies:                  proxies,
 		},
 	}
 }
@@ -145,7 +158,10 @@ func newAuthorizer(hub *ocm.Hub, cfg *config.Config) *auth.ClusterAuthorizer {
 		verb, group, resource, sub, _ := config.ParsePermission(s) // validated when loaded
 		return auth.Permission{Verb: verb, Group: group, Resource: resource, Subresource: sub}
 	}
-	return auth.NewClusterAuthorizer(hub.Kube, perm(cfg.AuthzRead), perm(cfg.AuthzWrite), 10*time.Second, cfg.HubTimeout)
+	return auth.NewClusterAuthorizer(hub.Kube, auth.AuthorizerOptions{
+		Read: perm(cfg.AuthzRead), Write: perm(cfg.AuthzWrite), Hub: perm(cfg.AuthzHub),
+		TTL: auth.DefaultAuthzCacheTTL, Timeout: cfg.HubTimeout,
+	})
 }
 
 func mustGatherDir(cfg *config.Config, fallback string) string {
@@ -300,7 +316,8 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 		Now:               func() time.Time { return ref },
 	}, sh.audit)
 	opts := serveOptions(cfg)
-	// An archive holds no identities to check tokens against: offline HTTP serves without authentication.
+	// An archive holds no identities to check tokens against: offline HTTP serves without authentication,
+	// on loopback only unless --allow-unauthenticated-non-loopback.
 	opts.Guard.InsecureNoAuth = true
 	return mcpserver.Serve(cmd.Context(), s, log, opts)
 }

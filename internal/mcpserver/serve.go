@@ -36,6 +36,8 @@ type ServeOptions struct {
 	OnListen func(net.Addr)
 	// Guard hardens the HTTP endpoints (authentication, Origin, body limit, rate limit).
 	Guard GuardOptions
+	// UnauthenticatedReason names why Guard.InsecureNoAuth is set, for messages (default: --insecure-no-auth).
+	UnauthenticatedReason string
 	// TLSCert and TLSKey, when set, serve HTTPS.
 	TLSCert, TLSKey string
 }
@@ -72,27 +74,36 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 		}
 		return ctx
 	}
-	streamable := server.NewStreamableHTTPServer(s, server.WithEndpointPath(PathMCP), server.WithHTTPContextFunc(withCaller))
+	// Sessions belong to the identity that opened them (see sessions.go).
+	owned := newStreamableSessions(maxStreamableSessions, maxSessionsPerOwner)
+	streamable := server.NewStreamableHTTPServer(s, server.WithEndpointPath(PathMCP), server.WithHTTPContextFunc(withCaller),
+		server.WithSessionIdManagerResolver(owned))
+	sseOwned := newSSESessions()
 	sse := server.NewSSEServer(s,
 		server.WithSSEEndpoint(PathSSE),
 		server.WithMessageEndpoint(PathMessage),
 		server.WithKeepAlive(true),
 		server.WithSSEContextFunc(withCaller),
+		server.WithSessionIDGenerator(sseOwned.generate),
 	)
 	g := newGuard(o.Guard, log)
-	if o.Guard.InsecureNoAuth {
-		log.Warn("HTTP AUTHENTICATION IS OFF (--insecure-no-auth): anyone who reaches " + o.Listen + " acts with the server's identity. For local development only.")
-	}
 	mux := http.NewServeMux()
-	mux.Handle(PathMCP, g.wrap(streamable))
-	mux.Handle(PathSSE, g.wrap(sse.SSEHandler()))
-	mux.Handle(PathMessage, g.wrap(sse.MessageHandler()))
+	mux.Handle(PathMCP, g.wrap(owned.guard(streamable)))
+	mux.Handle(PathSSE, g.wrap(sseOwned.stream(sse.SSEHandler())))
+	mux.Handle(PathMessage, g.wrap(sseOwned.messages(sse.MessageHandler())))
 	mux.HandleFunc(PathHealth, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc(PathReady, readyHandler(o.Ready))
 
 	ln, err := net.Listen("tcp", o.Listen)
 	if err != nil {
 		return fmt.Errorf("http transport: listening on %s: %w", o.Listen, err)
+	}
+	if o.Guard.InsecureNoAuth {
+		if err := checkUnauthenticatedListener(ln.Addr(), o); err != nil {
+			_ = ln.Close()
+			return err
+		}
+		log.Warn("HTTP AUTHENTICATION IS OFF (" + unauthenticatedWhy(o) + "): anyone who reaches " + ln.Addr().String() + " acts with the server's identity. For local development only.")
 	}
 	if o.OnListen != nil {
 		o.OnListen(ln.Addr())
@@ -133,6 +144,31 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 	}
 	log.Info("http transport stopped")
 	return nil
+}
+
+// AllowUnauthenticatedFlag lets a server without authentication listen beyond loopback.
+const AllowUnauthenticatedFlag = "--allow-unauthenticated-non-loopback"
+
+func unauthenticatedWhy(o ServeOptions) string {
+	if o.UnauthenticatedReason != "" {
+		return o.UnauthenticatedReason
+	}
+	return "--insecure-no-auth"
+}
+
+// checkUnauthenticatedListener refuses to serve without authentication on an address other hosts can
+// reach, unless that was asked for explicitly. It looks at the address actually bound, so a host name that
+// resolves beyond loopback is caught too.
+func checkUnauthenticatedListener(addr net.Addr, o ServeOptions) error {
+	if o.Guard.AllowUnauthenticatedNonLoopback {
+		return nil
+	}
+	if tcp, ok := addr.(*net.TCPAddr); ok && tcp.IP.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("http transport: refusing to serve without authentication (%s) on %s, which is not a loopback address: "+
+		"anyone who can reach it would act with the server's identity. Listen on 127.0.0.1 (--listen 127.0.0.1:8080), "+
+		"or pass %s if every host that can reach the address may do so", unauthenticatedWhy(o), addr, AllowUnauthenticatedFlag)
 }
 
 func readyHandler(ready func(context.Context) error) http.HandlerFunc {
