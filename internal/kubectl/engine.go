@@ -153,6 +153,7 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 	if err != nil {
 		return Result{Err: err}
 	}
+	defer conn.calls.enter(ctx)()
 	cfg := rest.CopyConfig(r.Config)
 	cfg.Transport = conn.transport
 	cfg.TLSClientConfig, cfg.Dial = rest.TLSClientConfig{}, nil
@@ -352,6 +353,7 @@ func only(cmd *cobra.Command, keep ...string) *cobra.Command {
 // connection is what the engine keeps per cluster between calls.
 type connection struct {
 	ca        []byte
+	calls     *activeCalls // the calls using discovery now; its requests end with them
 	transport http.RoundTripper
 	discovery discovery.CachedDiscoveryInterface
 	mapper    meta.RESTMapper
@@ -378,7 +380,8 @@ func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error
 	dcfg := rest.CopyConfig(cfg)
 	// Shared by every caller: discovery runs as the server, never as the caller of the first request.
 	dcfg.Impersonate = rest.ImpersonationConfig{}
-	dcfg.Transport = rt
+	calls := newActiveCalls()
+	dcfg.Transport = &callsBound{calls: calls, next: rt}
 	dcfg.TLSClientConfig, dcfg.Dial = rest.TLSClientConfig{}, nil
 	dcfg.Burst, dcfg.QPS = 300, 50
 	dc, err := discovery.NewDiscoveryClientForConfig(dcfg)
@@ -387,7 +390,7 @@ func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error
 	}
 	cached := memory.NewMemCacheClient(dc)
 	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
-	c := &connection{ca: cfg.CAData, transport: rt, discovery: cached, mapper: mapper}
+	c := &connection{ca: cfg.CAData, calls: calls, transport: rt, discovery: cached, mapper: mapper}
 	e.discovery.Add(key, c)
 	return c, nil
 }
