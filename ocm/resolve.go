@@ -21,7 +21,43 @@ type Target struct {
 	Cluster *clusterv1.ManagedCluster
 }
 
-// UnknownClusterError is returned for a name the hub does not know; it suggests the closest names.
+// MaxClusterNameLength is the longest ManagedCluster name (a DNS label). A longer argument cannot name a
+// cluster and is refused before any work.
+const MaxClusterNameLength = 63
+
+// maxSuggestions is how many names an unknown-cluster error suggests, and maxSuggestionChecks how many
+// candidates, nearest first, may be checked for visibility to find them: bounded work whatever the fleet.
+const (
+	maxSuggestions      = 3
+	maxSuggestionChecks = 10
+)
+
+// Visibility says whether the request's caller may see a cluster: its name and its state. Names the
+// caller may not see never reach it: not in suggestions, not in lists of clusters left out.
+type Visibility func(ctx context.Context, cluster string) bool
+
+type visibilityKey struct{}
+
+// WithVisibility scopes what Resolve, ResolveMany and the messages they make reveal to what v allows.
+// Without it (stdio, or no authorization) every cluster is visible.
+func WithVisibility(ctx context.Context, v Visibility) context.Context {
+	return context.WithValue(ctx, visibilityKey{}, v)
+}
+
+// Restricted reports whether the context limits what the caller may see.
+func Restricted(ctx context.Context) bool {
+	_, ok := ctx.Value(visibilityKey{}).(Visibility)
+	return ok
+}
+
+// Visible reports whether the request's caller may see the cluster.
+func Visible(ctx context.Context, cluster string) bool {
+	v, ok := ctx.Value(visibilityKey{}).(Visibility)
+	return !ok || v(ctx, cluster)
+}
+
+// UnknownClusterError is returned for a name the hub does not know; it suggests the closest names the
+// caller may see.
 type UnknownClusterError struct {
 	Name    string
 	Where   string
@@ -36,16 +72,41 @@ func (e *UnknownClusterError) Error() string {
 	return msg + ` Use "hub" for the hub itself, or list_clusters for every name.`
 }
 
+// CheckClusterName refuses an argument too long to be a cluster name, without repeating it whole.
+func CheckClusterName(name string) error {
+	if len(name) <= MaxClusterNameLength {
+		return nil
+	}
+	return fmt.Errorf("cluster name %q... is %d characters long; a ManagedCluster name has at most %d: pass a name from list_clusters, or \"hub\"",
+		truncateRunes(name, 20), len(name), MaxClusterNameLength)
+}
+
+func truncateRunes(s string, n int) string {
+	r := []rune(s)
+	if len(r) > n {
+		r = r[:n]
+	}
+	return string(r)
+}
+
 // Resolve turns a cluster argument into a Target.
 func Resolve(ctx context.Context, src Source, name string) (Target, error) {
 	name = strings.TrimSpace(name)
 	if name == "" {
 		return Target{}, fmt.Errorf(`cluster is required: a ManagedCluster name from list_clusters, or "hub"`)
 	}
+	if err := CheckClusterName(name); err != nil {
+		return Target{}, err
+	}
 	clusters, err := src.ManagedClusters(ctx, labels.Everything())
 	if err != nil {
 		return Target{}, err
 	}
+	return resolveIn(ctx, src, name, clusters)
+}
+
+// resolveIn resolves a checked, trimmed name among the hub's clusters.
+func resolveIn(ctx context.Context, src Source, name string, clusters []*clusterv1.ManagedCluster) (Target, error) {
 	if strings.EqualFold(name, HubName) {
 		t := Target{Name: HubName, Hub: true}
 		for _, mc := range clusters {
@@ -67,12 +128,30 @@ func Resolve(ctx context.Context, src Source, name string) (Target, error) {
 			}
 		}
 	}
-	names := make([]string, 0, len(clusters)+1)
-	names = append(names, HubName)
+	names := make([]string, 0, len(clusters))
 	for _, mc := range clusters {
 		names = append(names, mc.Name)
 	}
-	return Target{}, &UnknownClusterError{Name: name, Where: src.Where(), Closest: Closest(name, names, 3)}
+	// "hub" always exists: suggesting it reveals nothing.
+	suggest := closest(name, append([]string{HubName}, names...), maxSuggestionChecks+1)
+	visible := make([]string, 0, maxSuggestions)
+	checks := 0
+	for _, c := range suggest {
+		if len(visible) == maxSuggestions {
+			break
+		}
+		if c != HubName {
+			if checks == maxSuggestionChecks {
+				break
+			}
+			checks++
+			if !Visible(ctx, c) {
+				continue
+			}
+		}
+		visible = append(visible, c)
+	}
+	return Target{}, &UnknownClusterError{Name: name, Where: src.Where(), Closest: visible}
 }
 
 // IsLocalCluster reports whether the ManagedCluster is the hub registered as a cluster of itself.
@@ -80,22 +159,37 @@ func IsLocalCluster(mc *clusterv1.ManagedCluster) bool {
 	return mc.Labels[LocalClusterLabel] == "true"
 }
 
+// maxSuggestLength bounds the names Closest compares: nothing longer than a Kubernetes object name (253)
+// is worth a suggestion, and longer input would only cost time.
+const maxSuggestLength = 253
+
 // Closest returns up to n candidates nearest to name by edit distance (case-insensitive), nearest first,
 // leaving out those so far away that they are no hint at all.
 func Closest(name string, candidates []string, n int) []string {
+	return closest(name, candidates, n)
+}
+
+func closest(name string, candidates []string, n int) []string {
+	if len(name) > maxSuggestLength {
+		return []string{}
+	}
 	type scored struct {
 		s string
 		d int
 	}
 	var list []scored
-	lower := strings.ToLower(name)
+	lower := []rune(strings.ToLower(name))
+	limit := max(2, len(name)/2)
 	for _, c := range candidates {
+		if len(c) > maxSuggestLength {
+			continue
+		}
 		lc := strings.ToLower(c)
-		d := editDistance(lower, lc)
-		if strings.Contains(lc, lower) || strings.Contains(lower, lc) {
+		d := boundedDistance(lower, []rune(lc), limit)
+		if strings.Contains(lc, string(lower)) || strings.Contains(string(lower), lc) {
 			d = min(d, 1)
 		}
-		if d <= max(2, len(name)/2) {
+		if d <= limit {
 			list = append(list, scored{c, d})
 		}
 	}
@@ -115,6 +209,15 @@ func Closest(name string, candidates []string, n int) []string {
 // editDistance is the Levenshtein distance, in runes.
 func editDistance(a, b string) int {
 	ra, rb := []rune(a), []rune(b)
+	return boundedDistance(ra, rb, max(len(ra), len(rb)))
+}
+
+// boundedDistance is the Levenshtein distance of a and b, or limit+1 when it is more than limit; it stops
+// as soon as the answer is known to be over the limit.
+func boundedDistance(ra, rb []rune, limit int) int {
+	if d := len(ra) - len(rb); d > limit || -d > limit {
+		return limit + 1
+	}
 	prev := make([]int, len(rb)+1)
 	cur := make([]int, len(rb)+1)
 	for j := range prev {
@@ -122,16 +225,21 @@ func editDistance(a, b string) int {
 	}
 	for i := 1; i <= len(ra); i++ {
 		cur[0] = i
+		best := cur[0]
 		for j := 1; j <= len(rb); j++ {
 			cost := 1
 			if ra[i-1] == rb[j-1] {
 				cost = 0
 			}
 			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > limit {
+			return limit + 1
 		}
 		prev, cur = cur, prev
 	}
-	return prev[len(rb)]
+	return min(prev[len(rb)], limit+1)
 }
 
 func quoteJoin(names []string) string {

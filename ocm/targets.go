@@ -18,10 +18,15 @@ type Selection struct {
 	Many bool
 }
 
+// MaxNamedClusters is how many names a comma-separated cluster list may hold; larger sets are chosen by a
+// selector or a clusterset.
+const MaxNamedClusters = 1000
+
 // ResolveMany turns a cluster argument into targets. It accepts a single name or "hub"; a comma-separated
 // list; "*" for every available cluster; "selector:<label selector>"; or "clusterset:<name>". Clusters
 // picked by a pattern that are not available are skipped, with the reason; named clusters are always
-// tried.
+// tried. A pattern picks only clusters the caller may see (WithVisibility): the others are neither
+// targets nor listed as skipped.
 func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error) {
 	arg = strings.TrimSpace(arg)
 	sel := Selection{Skipped: map[string]string{}}
@@ -54,10 +59,26 @@ func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error)
 		sel.Many = true
 	default:
 		names := strings.Split(arg, ",")
+		if len(names) > MaxNamedClusters {
+			return sel, fmt.Errorf("the cluster list names %d clusters; at most %d: choose many clusters with *, selector:<label selector> or clusterset:<name>", len(names), MaxNamedClusters)
+		}
+		for i, n := range names {
+			names[i] = strings.TrimSpace(n)
+			if names[i] == "" {
+				return sel, fmt.Errorf(`cluster is required: a ManagedCluster name from list_clusters, or "hub" (the list %q has an empty entry)`, truncateRunes(arg, 80))
+			}
+			if err := CheckClusterName(names[i]); err != nil {
+				return sel, err
+			}
+		}
+		all, err := src.ManagedClusters(ctx, labels.Everything())
+		if err != nil {
+			return sel, err
+		}
 		sel.Many = len(names) > 1
 		seen := map[string]bool{}
 		for _, n := range names {
-			t, err := Resolve(ctx, src, n)
+			t, err := resolveIn(ctx, src, n, all)
 			if err != nil {
 				return sel, err
 			}
@@ -69,6 +90,9 @@ func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error)
 		return sel, nil
 	}
 	for _, mc := range picked {
+		if !Visible(ctx, mc.Name) {
+			continue
+		}
 		if c := meta.FindStatusCondition(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable); c == nil || c.Status != "True" {
 			status := "absent"
 			if c != nil {
@@ -84,14 +108,21 @@ func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error)
 		sel.Targets = append(sel.Targets, Target{Name: name, Hub: IsLocalCluster(mc), Cluster: mc})
 	}
 	if len(sel.Targets) == 0 && len(sel.Skipped) == 0 {
+		if Restricted(ctx) {
+			return sel, fmt.Errorf("%q selects no cluster you may read on %s; see list_clusters", arg, src.Where())
+		}
 		return sel, fmt.Errorf("%q selects no cluster on %s; see list_clusters", arg, src.Where())
 	}
 	return sel, nil
 }
 
 // ClusterSetSelectorByName returns the member selector of the named ManagedClusterSet, or an error that
-// suggests the closest names.
+// suggests the closest names. A caller whose view is restricted (WithVisibility) is not told which sets
+// exist: set names are not theirs to see, and their clusters' sets are in list_clusters.
 func ClusterSetSelectorByName(ctx context.Context, src Source, name string) (labels.Selector, error) {
+	if len(name) > maxSuggestLength {
+		return nil, fmt.Errorf("ManagedClusterSet name %q... is %d characters long; an object name has at most %d", truncateRunes(name, 20), len(name), maxSuggestLength)
+	}
 	sets, err := src.ClusterSets(ctx)
 	if err != nil {
 		return nil, err
@@ -104,6 +135,11 @@ func ClusterSetSelectorByName(ctx context.Context, src Source, name string) (lab
 		names = append(names, s.Name)
 	}
 	msg := fmt.Sprintf("unknown ManagedClusterSet %q on %s", name, src.Where())
+	if Restricted(ctx) {
+		// The same words as for a set none of whose clusters the caller may read: which sets exist is
+		// not the caller's to learn here.
+		return nil, fmt.Errorf("no cluster you may read is in a ManagedClusterSet %q on %s; list_clusters shows the CLUSTERSET of each cluster you may read", name, src.Where())
+	}
 	if c := Closest(name, names, 3); len(c) > 0 {
 		msg += "; did you mean " + strings.Join(c, ", ") + "?"
 	}

@@ -121,7 +121,22 @@ func (r *Runner) placement(ctx context.Context, addon, cluster, ns, name string)
 			}
 		}
 	}
-	evidence := []string{fmt.Sprintf("ManagedClusterSetBindings in namespace %s: %s", ns, listOrNone(bound)), fmt.Sprintf("%s decides %d cluster(s): %s", where, len(decided), listOrNone(keys(decided)))}
+	// Clusters the caller may not read are counted, never named.
+	hidden := 0
+	for c := range decided {
+		if !ocm.Visible(ctx, c) {
+			delete(decided, c)
+			hidden++
+		}
+	}
+	decidedText := listOrNone(keys(decided))
+	switch {
+	case hidden > 0 && len(decided) == 0:
+		decidedText = fmt.Sprintf("%d you may not read", hidden)
+	case hidden > 0:
+		decidedText = fmt.Sprintf("%s, and %d you may not read", decidedText, hidden)
+	}
+	evidence := []string{fmt.Sprintf("ManagedClusterSetBindings in namespace %s: %s", ns, listOrNone(bound)), fmt.Sprintf("%s decides %d cluster(s): %s", where, len(decided)+hidden, decidedText)}
 	if c := findCondition(conditions(p), "PlacementSatisfied"); c != nil {
 		evidence = append([]string{condLine(c, r.Now)}, evidence...)
 	}
@@ -133,7 +148,7 @@ func (r *Runner) placement(ctx context.Context, addon, cluster, ns, name string)
 			Title:  fmt.Sprintf("The add-on is never created: its %s selects nothing because namespace %s has no ManagedClusterSetBinding", where, ns),
 			Looked: looked, Evidence: evidence, Verify: verify, Runbook: "runbook://ocm/addon-not-created",
 			Next: fmt.Sprintf("Bind a ManagedClusterSet into %s: kubectl_write cluster=hub: apply a ManagedClusterSetBinding (metadata.name and spec.clusterSet = the set, e.g. global) in namespace %s.", ns, ns)}}, nil
-	case len(decided) == 0:
+	case len(decided)+hidden == 0:
 		return []Finding{{ID: "addon-placement-no-decisions", Severity: Critical, Rank: 86, Subject: subject,
 			Title:  fmt.Sprintf("The add-on is never created: its %s selects no cluster", where),
 			Looked: looked, Evidence: evidence, Verify: verify, Runbook: "runbook://ocm/placement-no-decisions",
