@@ -52,8 +52,9 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	if err != nil {
 		return "", err
 	}
-	if _, denied := d.permitted(ctx, []ocm.Target{t}, false); len(denied) > 0 {
-		return "", denied[0]
+	// The status comes from the server's own view of the hub, so the hub is checked like any cluster.
+	if err := d.readable(ctx, t); err != nil {
+		return "", err
 	}
 	audit.Clusters(ctx, t.Name)
 	if t.Cluster == nil {

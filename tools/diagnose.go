@@ -38,8 +38,8 @@ func diagnoseTool(d Deps) server.ServerTool {
 			if err != nil {
 				return mcp.NewToolResultError(err.Error()), nil
 			}
-			if _, denied := d.permitted(ctx, []ocm.Target{t}, false); len(denied) > 0 {
-				return mcp.NewToolResultError(denied[0].Error()), nil
+			if err := d.readable(ctx, t); err != nil {
+				return mcp.NewToolResultError(err.Error()), nil
 			}
 			audit.Clusters(ctx, t.Name)
 		}

@@ -117,7 +117,7 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 	if err != nil {
 		return refuse(err)
 	}
-	d.leaveOutUncollected(&sel)
+	d.leaveOutUncollected(ctx, &sel)
 	if tool == kubectl.WriteTool && sel.Many {
 		return refuse(fmt.Errorf("kubectl_write changes one cluster per call: name a single cluster (or hub)"))
 	}
@@ -165,18 +165,25 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 
 // leaveOutUncollected moves the clusters a must-gather holds nothing of from a many-cluster selection to
 // its skipped list: offline, "every cluster" means every cluster in the archive. A single named cluster
-// stays, so that its error says what the archive holds.
-func (d Deps) leaveOutUncollected(sel *ocm.Selection) {
+// stays, so that its error says what the archive holds. Only clusters the caller may see are named; the
+// others stay for permitted to leave out silently.
+func (d Deps) leaveOutUncollected(ctx context.Context, sel *ocm.Selection) {
 	if d.Archive == nil || !sel.Many {
 		return
 	}
+	var holds []string
+	for _, n := range d.Archive.Names() {
+		if n == ocm.HubName || ocm.Visible(ctx, n) {
+			holds = append(holds, n)
+		}
+	}
 	kept := sel.Targets[:0]
 	for _, t := range sel.Targets {
-		if t.Hub || d.Archive.Clusters[t.Name] != nil {
+		if t.Hub || d.Archive.Clusters[t.Name] != nil || !ocm.Visible(ctx, t.Name) {
 			kept = append(kept, t)
 			continue
 		}
-		sel.Skipped[t.Name] = "not in the must-gather (it holds: " + strings.Join(d.Archive.Names(), ", ") + ")"
+		sel.Skipped[t.Name] = "not in the must-gather (it holds: " + strings.Join(holds, ", ") + ")"
 	}
 	sel.Targets = kept
 }

@@ -61,11 +61,19 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 	// A caller sees only the clusters they may read.
 	clusters := all[:0:0]
 	for _, mc := range all {
-		if d.Authz == nil || d.Authz.Allowed(ctx, mc.Name, false) == nil {
+		if ocm.Visible(ctx, mc.Name) {
 			clusters = append(clusters, mc)
 		}
 	}
 	if len(clusters) == 0 {
+		if ocm.Restricted(ctx) {
+			// Whether other clusters exist is not the caller's to learn.
+			filter := ""
+			if args.Selector != "" || args.ClusterSet != "" {
+				filter = " that matches" + describeFilter(args)
+			}
+			return fmt.Sprintf("No ManagedCluster on %s that you may read%s. Reading a cluster needs a permission on it in the hub's RBAC: ask the fleet's administrators.", d.Source.Where(), filter), nil
+		}
 		return fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), nil
 	}
 	t, err := clusterTable(ctx, d, clusters)

@@ -6,10 +6,12 @@ import (
 	"context"
 	"time"
 
+	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
 	"go.uber.org/zap"
 	"k8s.io/client-go/rest"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
@@ -49,10 +51,53 @@ type Deps struct {
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
 type Authorizer interface {
 	Allowed(ctx context.Context, cluster string, write bool) error
+	// AllowedHub says whether the caller may read the hub's own status when the hub is not registered as
+	// a ManagedCluster of itself.
+	AllowedHub(ctx context.Context) error
+}
+
+// scoped runs a tool handler with the caller's view of the fleet: names of clusters the caller may not
+// read appear nowhere (suggestions, lists of clusters left out, fan-out and fleet-wide results). Without
+// a caller (stdio, or HTTP without authentication) the view is the server's.
+func (d Deps) scoped(next server.ToolHandlerFunc) server.ToolHandlerFunc {
+	if d.Authz == nil {
+		return next
+	}
+	visible := func(ctx context.Context, cluster string) bool { return d.Authz.Allowed(ctx, cluster, false) == nil }
+	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		if auth.CallerFrom(ctx) != nil {
+			ctx = ocm.WithVisibility(ctx, visible)
+		}
+		return next(ctx, req)
+	}
+}
+
+// readable says whether the caller may read what the server itself knows of a target (its status, from
+// the server's own view of the hub), for one-cluster tools such as cluster_status. The hub is checked too:
+// by the read permission on its own ManagedCluster when it is registered as one (local-cluster), else by
+// the hub permission (--authz-hub).
+func (d Deps) readable(ctx context.Context, t ocm.Target) error {
+	if d.Authz == nil {
+		return nil
+	}
+	var err error
+	switch {
+	case !t.Hub:
+		err = d.Authz.Allowed(ctx, t.Name, false)
+	case t.Cluster != nil && t.Cluster.Name != "":
+		err = d.Authz.Allowed(ctx, t.Cluster.Name, false)
+	default:
+		err = d.Authz.AllowedHub(ctx)
+	}
+	if err != nil {
+		audit.Denied(ctx, t.Name)
+	}
+	return err
 }
 
 // permitted splits targets into those the caller may use and the refusals. The hub itself is not
-// checked here: hub requests impersonate the caller, so the hub's own RBAC decides each one.
+// checked here: hub requests impersonate the caller, so the hub's own RBAC decides each one. (What the
+// server shows of the hub from its own view is checked by readable.)
 func (d Deps) permitted(ctx context.Context, targets []ocm.Target, write bool) ([]ocm.Target, []error) {
 	if d.Authz == nil {
 		return targets, nil
@@ -92,27 +137,33 @@ func Register(s *server.MCPServer, d Deps) {
 	if d.Log == nil {
 		d.Log = zap.NewNop()
 	}
-	s.AddTools(listClusters(d), clusterStatus(d))
+	add := func(tools ...server.ServerTool) {
+		for i := range tools {
+			tools[i].Handler = d.scoped(tools[i].Handler)
+		}
+		s.AddTools(tools...)
+	}
+	add(listClusters(d), clusterStatus(d))
 	if d.Clusters != nil {
-		s.AddTools(diagnoseTool(d))
+		add(diagnoseTool(d))
 	}
 	if d.Kubectl != nil && d.Clusters != nil {
-		s.AddTools(kubectlTool(d))
+		add(kubectlTool(d))
 		if !d.ReadOnly && !d.Offline {
-			s.AddTools(kubectlWriteTool(d))
+			add(kubectlWriteTool(d))
 		}
 	}
 	if d.Archive != nil {
-		s.AddTools(mustGatherSummaryTool(d))
+		add(mustGatherSummaryTool(d))
 	}
 	// must_gather writes to the server's disk: read-only mode, which keeps only read-only tools, leaves it
 	// to the `must-gather` command.
 	if !d.Offline && !d.ReadOnly && d.Clusters != nil && d.MustGatherDir != "" {
-		s.AddTools(mustGatherTool(d))
+		add(mustGatherTool(d))
 	}
 	if d.Runbooks != nil {
 		registerRunbooks(s, d.Runbooks)
-		s.AddTools(searchRunbooksTool(d))
+		add(searchRunbooksTool(d))
 	}
 	registerPrompts(s)
 }
