@@ -133,11 +133,8 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Caller
 	if e, ok := a.cached(a.rejected, key, now); ok {
 		return nil, e.reason
 	}
-	if allow, ok := ctx.Value(gateKey{}).(func() bool); ok && !allow() {
-		return nil, ErrThrottled
-	}
-	// Concurrent requests with one new token share one review. It is not cut short when the first of them
-	// gives up, and it has a time limit of its own.
+	// Concurrent requests with one new token share one review, and only the request that makes it asks
+	// the gate. The review is not cut short when that request gives up, and it has a time limit of its own.
 	v, err, _ := a.flight.Do(key, func() (any, error) {
 		// A review that ended since this request looked at the cache has answered already.
 		if e, ok := a.cached(a.accepted, key, now); ok {
@@ -145,6 +142,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, token string) (*Caller
 		}
 		if e, ok := a.cached(a.rejected, key, now); ok {
 			return nil, e.reason
+		}
+		if allow, ok := ctx.Value(gateKey{}).(func() bool); ok && !allow() {
+			return nil, ErrThrottled
 		}
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), a.opts.Timeout)
 		defer cancel()

@@ -216,3 +216,15 @@ func TestWrongAudienceSaysWhatToDo(t *testing.T) {
 		})
 	}
 }
+
+// TestConcurrentRequestsWithANewTokenCostOneReview: a client that opens many requests at once with a token
+// the server has not seen yet is charged once, for the one review they share, not held up by its own
+// budget.
+func TestConcurrentRequestsWithANewTokenCostOneReview(t *testing.T) {
+	const n = 40
+	srv, hub := guardedServer(t, GuardOptions{AuthRatePerSecond: 1, AuthBurst: 1})
+	codes := flood(t, srv.URL, n, func(int) map[string]string { return map[string]string{"Authorization": "Bearer good"} })
+	if codes[http.StatusOK] != n || hub.TokenReviews() != 1 {
+		t.Errorf("answers %v, %d TokenReviews; want %d x 200 and one review", codes, hub.TokenReviews(), n)
+	}
+}
