@@ -112,8 +112,8 @@ func TestManifestsOnTheHub(t *testing.T) {
 			t.Errorf("an overlay binds a spoke role or the ManifestWork grant by default: %s", raw)
 		}
 	}
-	apply(t, mw, true)
 	apply(t, pick(ro, "Namespace"), false)
+	apply(t, mw, true)
 	apply(t, ro, true)
 	apply(t, rw, true)
 	apply(t, pick(ro, "ServiceAccount", "ClusterRole", "ClusterRoleBinding"), false)

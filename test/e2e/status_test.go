@@ -20,8 +20,8 @@ func TestClusterStatusHealthy(t *testing.T) {
 	for _, want := range []string{
 		"Cluster spoke1: Healthy",
 		"managed-serviceaccount (healthy",
-		"ManagedServiceAccount spoke1/multicluster-mcp-server: ready",
-		"RBAC grant: ClusterPermission spoke1/multicluster-mcp-server applied (ClusterRole view)",
+		"ManagedServiceAccount spoke1/" + roMSA + ": ready",
+		"RBAC grant: ClusterPermission spoke1/" + roMSA + " applied (ClusterRoles view and " + roMSA + ")",
 		"Capacity: cpu 4, memory 16Gi, pods 110",
 		"Live, from the cluster itself:",
 	} {
