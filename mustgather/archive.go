@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -314,13 +315,8 @@ func readTimestamp(root string) time.Time {
 		}
 		if !d.IsDir() && d.Name() == "timestamp" {
 			data, _ := readHead(p, maxTimestampBytes)
-			for _, f := range strings.Fields(string(data)) {
-				if t, err := time.Parse(time.RFC3339, f); err == nil && t.After(found) {
-					found = t
-				}
-			}
 			for _, line := range strings.Split(string(data), "\n") {
-				if t, err := time.Parse("2006-01-02 15:04:05.999999999 -0700 MST", strings.TrimSpace(line)); err == nil && t.After(found) {
+				if t, ok := parseTimestamp(line); ok && t.After(found) {
 					found = t
 				}
 			}
@@ -328,6 +324,39 @@ func readTimestamp(root string) time.Time {
 		return nil
 	})
 	return found
+}
+
+// timestampLayouts are the forms timestamp files take: Go's time.Time.String (what oc writes, once
+// the monotonic reading is cut off), RFC 3339, and date(1) in the C locale.
+var timestampLayouts = []string{
+	"2006-01-02 15:04:05.999999999 -0700 MST",
+	"2006-01-02 15:04:05.999999999 -0700",
+	time.RFC3339Nano,
+	time.UnixDate,
+	time.RFC1123Z,
+	time.RFC1123,
+	time.ANSIC,
+}
+
+// parseTimestamp reads one line of a timestamp file.
+func parseTimestamp(line string) (time.Time, bool) {
+	line = strings.TrimSpace(line)
+	if i := strings.Index(line, " m="); i >= 0 { // time.Now().String(): "... +0000 UTC m=+0.382910061"
+		line = strings.TrimSpace(line[:i])
+	}
+	if line == "" {
+		return time.Time{}, false
+	}
+	for _, layout := range timestampLayouts {
+		if t, err := time.Parse(layout, line); err == nil {
+			return t, true
+		}
+	}
+	// date +%s: seconds since the epoch, within a plausible span (2001 to 2286).
+	if n, err := strconv.ParseInt(line, 10, 64); err == nil && n >= 1e9 && n < 1e10 {
+		return time.Unix(n, 0).UTC(), true
+	}
+	return time.Time{}, false
 }
 
 // readHead reads at most limit bytes from the start of a file.
