@@ -42,13 +42,13 @@ func ModuleRoot() string {
 	return filepath.Clean(filepath.Join(filepath.Dir(file), "..", ".."))
 }
 
-// ClusterPermissionCRD is the ClusterPermission CRD. No Go module ships it; the team keeps a copy beside
-// the project (override with FLEET_CLUSTERPERMISSION_CRD).
+// ClusterPermissionCRD is the ClusterPermission CRD. No Go module ships it, so the fleet keeps its own
+// in crds/ (override with FLEET_CLUSTERPERMISSION_CRD to test another copy).
 func ClusterPermissionCRD() string {
 	if p := os.Getenv("FLEET_CLUSTERPERMISSION_CRD"); p != "" {
 		return p
 	}
-	return filepath.Join(ModuleRoot(), "..", "shared", "crds", "rbac.open-cluster-management.io_clusterpermissions.yaml")
+	return filepath.Join(ModuleRoot(), "test", "fleet", "crds", "clusterpermissions.yaml")
 }
 
 type crdSet struct{ hub, spoke []string }
