@@ -6,12 +6,15 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"net/url"
+	"os"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/clientcmd"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
@@ -25,7 +28,7 @@ import (
 // finding when they are wrong, or when they could not be checked.
 func (r *Runner) agentCredentials(ctx context.Context, t ocm.Target, sp *spoke) []Finding {
 	r.check(t.Name + ": the agent's hub kubeconfig and bootstrap kubeconfig Secrets")
-	hubHost := r.hubHost(ctx)
+	hubHosts := r.hubHosts(ctx)
 	var problems, notes []string
 	unreadable := false
 	for _, name := range []string{hubKubeconfigSecret, bootstrapKubeconfigSecret} {
@@ -42,7 +45,7 @@ func (r *Runner) agentCredentials(ctx context.Context, t ocm.Target, sp *spoke) 
 			problems = append(problems, fmt.Sprintf("Secret %s/%s does not exist on the spoke", agentNS, name))
 			continue
 		}
-		problems = append(problems, r.inspectKubeconfigSecret(sec, hubHost)...)
+		problems = append(problems, r.inspectKubeconfigSecret(sec, hubHosts)...)
 	}
 	if len(problems) == 0 && !unreadable {
 		return nil
@@ -65,7 +68,7 @@ func (r *Runner) agentCredentials(ctx context.Context, t ocm.Target, sp *spoke) 
 
 // inspectKubeconfigSecret checks a kubeconfig Secret: its server against the hub, its client
 // certificate's validity, a token's presence.
-func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHost string) []string {
+func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHosts []string) []string {
 	where := fmt.Sprintf("Secret %s/%s", sec.GetNamespace(), sec.GetName())
 	data, _, _ := unstructured.NestedStringMap(sec.Object, "data")
 	decode := func(k string) ([]byte, bool) {
@@ -104,8 +107,8 @@ func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHost
 			}
 		}
 	}
-	if hubHost != "" && server != "" && !strings.EqualFold(strings.TrimSuffix(server, "/"), strings.TrimSuffix(hubHost, "/")) {
-		out = append(out, fmt.Sprintf("%s points at %s, but the hub is %s", where, server, hubHost))
+	if len(hubHosts) > 0 && server != "" && !sameURL(server, hubHosts) {
+		out = append(out, fmt.Sprintf("%s points at %s, but the hub is published as %s", where, server, strings.Join(hubHosts, " or ")))
 	}
 	if crt, ok := decode("tls.crt"); ok && !elided(crt) {
 		block, _ := pem.Decode(crt)
@@ -124,12 +127,65 @@ func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHost
 	return out
 }
 
-func (r *Runner) hubHost(ctx context.Context) string {
-	cfg, err := r.Configs.RESTConfig(ctx, ocm.Target{Name: ocm.HubName, Hub: true})
-	if err != nil || r.Offline {
-		return ""
+// hubHosts are the URLs the hub is known by to its agents: the one the server itself uses, unless that
+// is an in-cluster address (a server running as the hub Deployment talks to the kubernetes Service,
+// which agents never use); the server of the kube-public/cluster-info kubeconfig that bootstrapping
+// publishes; and the API URLs the hub's own registration (local-cluster) publishes. Empty when none is
+// known: then the comparison is not made, for an address that cannot be checked is no evidence.
+func (r *Runner) hubHosts(ctx context.Context) []string {
+	if r.Offline {
+		return nil
 	}
-	return cfg.Host
+	var hosts []string
+	add := func(h string) {
+		if h != "" && !sameURL(h, hosts) {
+			hosts = append(hosts, strings.TrimSuffix(h, "/"))
+		}
+	}
+	if cfg, err := r.Configs.RESTConfig(ctx, ocm.Target{Name: ocm.HubName, Hub: true}); err == nil && !inClusterURL(cfg.Host) {
+		add(cfg.Host)
+	}
+	if cm, err := r.get(ctx, r.hub, gvrConfigMaps, "kube-public", "cluster-info"); err == nil && cm != nil {
+		raw, _, _ := unstructured.NestedString(cm.Object, "data", "kubeconfig")
+		if cfg, err := clientcmd.Load([]byte(raw)); err == nil {
+			for _, c := range cfg.Clusters {
+				add(c.Server)
+			}
+		}
+	}
+	if local, err := r.Source.ManagedClusters(ctx, labels.SelectorFromSet(labels.Set{"local-cluster": "true"})); err == nil {
+		for _, mc := range local {
+			for _, cc := range mc.Spec.ManagedClusterClientConfigs {
+				add(cc.URL)
+			}
+		}
+	}
+	return hosts
+}
+
+// inClusterURL reports the addresses a pod reaches its own API server by.
+func inClusterURL(host string) bool {
+	u, err := url.Parse(host)
+	if err != nil {
+		return false
+	}
+	h := u.Hostname()
+	if h == "kubernetes" || strings.HasPrefix(h, "kubernetes.default") {
+		return true
+	}
+	if svc := os.Getenv("KUBERNETES_SERVICE_HOST"); svc != "" && h == svc {
+		return true
+	}
+	return false
+}
+
+func sameURL(u string, among []string) bool {
+	for _, h := range among {
+		if strings.EqualFold(strings.TrimSuffix(u, "/"), strings.TrimSuffix(h, "/")) {
+			return true
+		}
+	}
+	return false
 }
 
 // addOnsOf checks each add-on enabled on the cluster.
