@@ -318,6 +318,12 @@ func readTimestamp(root string) time.Time {
 			for _, line := range strings.Split(string(data), "\n") {
 				if t, ok := parseTimestamp(line); ok && t.After(found) {
 					found = t
+					continue
+				}
+				for _, f := range strings.Fields(line) { // several RFC 3339 stamps on one line
+					if t, err := time.Parse(time.RFC3339Nano, f); err == nil && t.After(found) {
+						found = t
+					}
 				}
 			}
 		}

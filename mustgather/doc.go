@@ -18,7 +18,8 @@
 // way every object it serves, since other archives may hold them in clear.
 //
 // The reader also accepts a real `oc adm must-gather` folder (must-gather.local.* with an image folder
-// below it), a bare inspect folder, and .tar.gz archives of any of these; archives are unpacked into a
+// below it), a bare inspect folder, and .tar, .tar.gz (.tgz) and .tar.xz archives of any of these (the
+// compression is read from the first bytes); archives are unpacked into a
 // private folder, refusing absolute paths, "..", links that leave the tree, device files, and anything
 // beyond the size and file-count limits (objects in List files count against the file limit). Nothing
 // an archive says sizes an allocation unbounded: elided lengths, logs, the timestamp and the collection

@@ -5,10 +5,13 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ulikunitz/xz"
 )
 
 type entry struct {
@@ -19,20 +22,43 @@ type entry struct {
 
 func writeArchive(t *testing.T, entries []entry) string {
 	t.Helper()
+	return writeArchiveAs(t, entries, "a.tar.gz")
+}
+
+// writeArchiveAs writes entries as a tar stream compressed as the file name says (.tar.gz, .tgz,
+// .tar.xz or .tar).
+func writeArchiveAs(t *testing.T, entries []entry, name string) string {
+	t.Helper()
 	var buf bytes.Buffer
-	gz := gzip.NewWriter(&buf)
-	if _, err := gz.Write(tarOf(t, entries)); err != nil {
+	var w io.WriteCloser
+	switch {
+	case strings.HasSuffix(name, ".gz") || strings.HasSuffix(name, ".tgz"):
+		w = gzip.NewWriter(&buf)
+	case strings.HasSuffix(name, ".xz") || strings.HasSuffix(name, ".txz"):
+		xw, err := xz.NewWriter(&buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		w = xw
+	default:
+		w = nopWriteCloser{&buf}
+	}
+	if _, err := w.Write(tarOf(t, entries)); err != nil {
 		t.Fatal(err)
 	}
-	if err := gz.Close(); err != nil {
+	if err := w.Close(); err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), "a.tar.gz")
+	path := filepath.Join(t.TempDir(), name)
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
+
+type nopWriteCloser struct{ io.Writer }
+
+func (nopWriteCloser) Close() error { return nil }
 
 // tarOf writes entries as an uncompressed tar stream, headers as given (hostile ones included).
 func tarOf(t testing.TB, entries []entry) []byte {
@@ -83,29 +109,31 @@ func TestHostileArchives(t *testing.T) {
 		{"file where a folder should be", []entry{{name: "mg/hub", typ: tar.TypeReg, body: "x"}, ok}, Limits{}, "collides with another entry"},
 	}
 	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			archive := writeArchive(t, tc.entries)
-			work := t.TempDir()
-			a, err := Open(archive, OpenOptions{Limits: tc.limits, WorkDir: work})
-			var hostile *HostileArchiveError
-			if !errors.As(err, &hostile) || !strings.Contains(err.Error(), tc.reason) {
-				if a != nil {
-					a.Close()
+		for _, format := range []string{"a.tar.gz", "a.tar.xz", "a.tar"} {
+			t.Run(tc.name+"/"+format, func(t *testing.T) {
+				archive := writeArchiveAs(t, tc.entries, format)
+				work := t.TempDir()
+				a, err := Open(archive, OpenOptions{Limits: tc.limits, WorkDir: work})
+				var hostile *HostileArchiveError
+				if !errors.As(err, &hostile) || !strings.Contains(err.Error(), tc.reason) {
+					if a != nil {
+						a.Close()
+					}
+					t.Fatalf("err = %v, want a refusal mentioning %q", err, tc.reason)
 				}
-				t.Fatalf("err = %v, want a refusal mentioning %q", err, tc.reason)
-			}
-			if strings.Contains(err.Error(), work) {
-				t.Errorf("the refusal shows the server's private work folder: %v", err)
-			}
-			// Nothing was left behind: the private unpack folder is gone, nothing was written beside it.
-			left, _ := os.ReadDir(work)
-			if len(left) != 0 {
-				t.Errorf("left behind in the work folder: %v", left)
-			}
-			if _, err := os.Stat(filepath.Join(filepath.Dir(archive), "evil")); err == nil {
-				t.Error("an entry was written outside the work folder")
-			}
-		})
+				if strings.Contains(err.Error(), work) {
+					t.Errorf("the refusal shows the server's private work folder: %v", err)
+				}
+				// Nothing was left behind: the private unpack folder is gone, nothing was written beside it.
+				left, _ := os.ReadDir(work)
+				if len(left) != 0 {
+					t.Errorf("left behind in the work folder: %v", left)
+				}
+				if _, err := os.Stat(filepath.Join(filepath.Dir(archive), "evil")); err == nil {
+					t.Error("an entry was written outside the work folder")
+				}
+			})
+		}
 	}
 }
 
@@ -130,6 +158,37 @@ func TestHostileFolder(t *testing.T) {
 	if !errors.As(err, &hostile) || !strings.Contains(err.Error(), "outside the must-gather folder") {
 		t.Fatalf("err = %v", err)
 	}
+}
+
+// TestArchiveFormats opens the same must-gather as a plain tar, a gzip and an xz archive, whatever
+// the file is named: the format is read from the first bytes.
+func TestArchiveFormats(t *testing.T) {
+	entries := []entry{
+		{name: "must-gather.local.1/quay-io-openshift-release-dev-ocp-v4-0-art-dev-sha256-ab12/namespaces/default/default.yaml", typ: tar.TypeReg, body: nsYAML},
+		{name: "must-gather.local.1/timestamp", typ: tar.TypeReg, body: "2026-11-30 10:01:02.123456789 +0000 UTC m=+0.382910061\n"},
+	}
+	for _, name := range []string{"mg.tar", "mg.tar.gz", "mg.tgz", "mg.tar.xz", "mg.txz"} {
+		t.Run(name, func(t *testing.T) {
+			a, err := Open(writeArchiveAs(t, entries, name), OpenOptions{WorkDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			if len(a.Clusters) != 1 || a.CollectedAt.IsZero() {
+				t.Errorf("clusters %v, collected at %v", a.Names(), a.CollectedAt)
+			}
+		})
+	}
+	t.Run("zip is refused with what is accepted", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "mg.zip")
+		if err := os.WriteFile(path, []byte("PK\x03\x04 not a tar"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := Open(path, OpenOptions{WorkDir: t.TempDir()})
+		if err == nil || !strings.Contains(err.Error(), ".tar.xz") {
+			t.Fatalf("err = %v", err)
+		}
+	})
 }
 
 func TestNotAMustGather(t *testing.T) {

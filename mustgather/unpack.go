@@ -2,6 +2,8 @@ package mustgather
 
 import (
 	"archive/tar"
+	"bufio"
+	"bytes"
 	"compress/gzip"
 	"errors"
 	"fmt"
@@ -10,6 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+
+	"github.com/ulikunitz/xz"
 )
 
 // Limits bound what an archive may hold.
@@ -37,22 +41,34 @@ func (e *HostileArchiveError) Error() string {
 	return fmt.Sprintf("refusing the archive: entry %q %s", e.Entry, e.Reason)
 }
 
-// unpack extracts a .tar.gz (or .tar) into dest, which must be an empty private folder. Nothing is
-// written outside dest; the first hostile entry stops the extraction.
+// unpack extracts a tar archive (plain, gzip or xz compressed) into dest, which must be an empty
+// private folder. Nothing is written outside dest; the first hostile entry stops the extraction. The
+// compression is read from the file's first bytes, whatever its name says.
 func unpack(archive, dest string, lim Limits) error {
 	f, err := os.Open(archive)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	var r io.Reader = f
-	if strings.HasSuffix(archive, ".gz") || strings.HasSuffix(archive, ".tgz") {
-		gz, err := gzip.NewReader(f)
+	br := bufio.NewReader(f)
+	magic, _ := br.Peek(512)
+	var r io.Reader = br
+	switch {
+	case bytes.HasPrefix(magic, gzipMagic):
+		gz, err := gzip.NewReader(br)
 		if err != nil {
-			return fmt.Errorf("%s is not a gzip archive: %w", archive, err)
+			return fmt.Errorf("%s is not a gzip archive: %w", filepath.Base(archive), err)
 		}
 		defer gz.Close()
 		r = gz
+	case bytes.HasPrefix(magic, xzMagic):
+		xr, err := xz.NewReader(br)
+		if err != nil {
+			return fmt.Errorf("%s is not an xz archive: %w", filepath.Base(archive), err)
+		}
+		r = xr
+	case !isTar(magic):
+		return fmt.Errorf("%s is not a must-gather archive: a must-gather is a folder, or a .tar, .tar.gz, .tgz or .tar.xz archive of one", filepath.Base(archive))
 	}
 	tr := tar.NewReader(r)
 	var total int64
@@ -97,6 +113,33 @@ func unpack(archive, dest string, lim Limits) error {
 			return &HostileArchiveError{Entry: hdr.Name, Reason: fmt.Sprintf("is a device, FIFO or other special file (type %q)", hdr.Typeflag)}
 		}
 	}
+}
+
+// Magic numbers of the compressed formats accepted.
+var (
+	gzipMagic = []byte{0x1f, 0x8b}
+	xzMagic   = []byte{0xfd, '7', 'z', 'X', 'Z', 0x00}
+)
+
+// isTar reports whether a block starts a tar stream: "ustar" at offset 257 (POSIX and GNU tar), or
+// an old-style header whose checksum field holds octal digits.
+func isTar(block []byte) bool {
+	if len(block) < 512 {
+		return false
+	}
+	if bytes.Equal(block[257:262], []byte("ustar")) {
+		return true
+	}
+	sum := bytes.TrimRight(bytes.TrimSpace(block[148:156]), "\x00 ")
+	if len(sum) == 0 {
+		return false
+	}
+	for _, c := range sum {
+		if c < '0' || c > '7' {
+			return false
+		}
+	}
+	return true
 }
 
 // safeTarget maps an entry name into dest, refusing absolute paths and "..".
