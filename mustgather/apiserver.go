@@ -116,10 +116,13 @@ func (a *Archive) serveResource(w *response, req *http.Request, c *Cluster, grou
 	switch {
 	case len(p) == 1:
 		a.list(w, req, c, gr, ns)
+		warn(w, c, gr)
 	case len(p) == 2:
 		obj, err := c.Get(gr, ns, p[1])
 		if err != nil {
-			w.status(apierrors.NewInternalError(err))
+			c.note(gr, unreadableNote(c.relPath(c.Find(gr, ns, p[1]).file), innerError(err)))
+			warn(w, c, gr)
+			w.status(apierrors.NewInternalError(fmt.Errorf("the must-gather file of %s %s is not valid YAML", gr, p[1])))
 			return
 		}
 		if obj == nil {
@@ -154,12 +157,13 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 				matched = append(matched, o)
 			}
 		}
-		loaded, err := c.loadAll(matched)
-		if err != nil {
-			w.status(apierrors.NewInternalError(err))
-			return
-		}
-		for _, u := range loaded {
+		loaded, errs := c.loadEach(matched)
+		for i, u := range loaded {
+			if errs[i] != nil {
+				// A file that does not parse is left out of the answer, and said (as a warning).
+				c.note(gr, unreadableNote(c.relPath(matched[i].file), innerError(errs[i])))
+				continue
+			}
 			if matchFields(u.Object, fsel) {
 				items = append(items, u)
 			}
@@ -169,6 +173,22 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 		return
 	}
 	a.write(w, req, c, gr, items, true)
+}
+
+// innerError is what an error says without the file path it is wrapped in (a path of the server).
+func innerError(err error) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		return inner.Error()
+	}
+	return err.Error()
+}
+
+// warn adds the notes about a resource to an answer as Warning headers, which clients show the way
+// kubectl shows the API server's warnings ("Warning: ...").
+func warn(w *response, c *Cluster, gr schema.GroupResource) {
+	for _, n := range c.notes(gr) {
+		w.header.Add("Warning", `299 - "`+strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(n)+`"`)
+	}
 }
 
 // matchFields evaluates a field selector against dotted paths of the object (metadata.name,
@@ -433,34 +453,6 @@ func containerNames(pod map[string]any) []string {
 
 // Discovery --------------------------------------------------------------------------------------
 
-// builtinResources are always discoverable, so that `get pods` in a namespace the archive lacks
-// says "No resources found" as a live cluster would, instead of "no such resource type".
-var builtinResources = []struct {
-	gvr        schema.GroupVersionResource
-	kind       string
-	namespaced bool
-	short      []string
-}{
-	{schema.GroupVersionResource{Version: "v1", Resource: "pods"}, "Pod", true, []string{"po"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "services"}, "Service", true, []string{"svc"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "configmaps"}, "ConfigMap", true, []string{"cm"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "secrets"}, "Secret", true, nil},
-	{schema.GroupVersionResource{Version: "v1", Resource: "events"}, "Event", true, []string{"ev"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}, "ServiceAccount", true, []string{"sa"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "endpoints"}, "Endpoints", true, []string{"ep"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumeclaims"}, "PersistentVolumeClaim", true, []string{"pvc"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}, "Namespace", false, []string{"ns"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "nodes"}, "Node", false, []string{"no"}},
-	{schema.GroupVersionResource{Version: "v1", Resource: "persistentvolumes"}, "PersistentVolume", false, []string{"pv"}},
-	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}, "Deployment", true, []string{"deploy"}},
-	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "replicasets"}, "ReplicaSet", true, []string{"rs"}},
-	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "statefulsets"}, "StatefulSet", true, []string{"sts"}},
-	{schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "daemonsets"}, "DaemonSet", true, []string{"ds"}},
-	{schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "jobs"}, "Job", true, nil},
-	{schema.GroupVersionResource{Group: "batch", Version: "v1", Resource: "cronjobs"}, "CronJob", true, []string{"cj"}},
-	{schema.GroupVersionResource{Group: "coordination.k8s.io", Version: "v1", Resource: "leases"}, "Lease", true, nil},
-}
-
 func (c *Cluster) knows(gr schema.GroupResource) bool {
 	return c.resource(gr) != nil
 }
@@ -470,10 +462,8 @@ func (c *Cluster) resource(gr schema.GroupResource) *Resource {
 	if r := c.Resources[gr]; r != nil {
 		return r
 	}
-	for _, b := range builtinResources {
-		if b.gvr.GroupResource() == gr {
-			return &Resource{GVR: b.gvr, Kind: b.kind, Namespaced: b.namespaced}
-		}
+	if b := builtinFor(gr); b != nil {
+		return &Resource{GVR: b.gvr, Kind: b.kind, Namespaced: b.namespaced}
 	}
 	return nil
 }
@@ -484,7 +474,8 @@ func (c *Cluster) all() []*Resource {
 	for _, r := range c.Resources {
 		out = append(out, r)
 	}
-	for _, b := range builtinResources {
+	for i := range builtinResources {
+		b := &builtinResources[i]
 		if c.Resources[b.gvr.GroupResource()] == nil {
 			out = append(out, &Resource{GVR: b.gvr, Kind: b.kind, Namespaced: b.namespaced})
 		}
@@ -532,7 +523,7 @@ func (c *Cluster) resourceList(group, version string) *metav1.APIResourceList {
 		}
 		l.APIResources = append(l.APIResources, metav1.APIResource{
 			Name: r.GVR.Resource, SingularName: strings.ToLower(r.Kind), Namespaced: r.Namespaced, Kind: r.Kind,
-			Verbs: metav1.Verbs{"get", "list"}, ShortNames: c.shortNames(r),
+			Verbs: metav1.Verbs{"get", "list"}, ShortNames: c.shortNames(r), Categories: c.categories(r),
 		})
 		if r.GVR.Resource == "pods" {
 			l.APIResources = append(l.APIResources, metav1.APIResource{Name: "pods/log", Namespaced: true, Kind: "Pod", Verbs: metav1.Verbs{"get"}})
@@ -542,25 +533,35 @@ func (c *Cluster) resourceList(group, version string) *metav1.APIResourceList {
 }
 
 func (c *Cluster) shortNames(r *Resource) []string {
-	for _, b := range builtinResources {
-		if b.gvr.GroupResource() == r.GVR.GroupResource() {
-			return b.short
-		}
+	if b := builtinFor(r.GVR.GroupResource()); b != nil {
+		return b.short
 	}
 	crd, _ := c.Get(grCRDs, "", r.GVR.Resource+"."+r.GVR.Group)
 	if crd != nil {
 		s, _, _ := unstructured.NestedStringSlice(crd.Object, "spec", "names", "shortNames")
 		return s
 	}
-	return knownShortNames[r.GVR.GroupResource()]
+	if k := knownKindFor(r.GVR.GroupResource()); k != nil {
+		return k.short
+	}
+	return nil
+}
+
+// categories are the groups of kinds a resource belongs to ("all", "api-extensions"), as the server
+// publishes them: kubectl expands `get all` with them.
+func (c *Cluster) categories(r *Resource) []string {
+	if b := builtinFor(r.GVR.GroupResource()); b != nil {
+		return b.categories
+	}
+	crd, _ := c.Get(grCRDs, "", r.GVR.Resource+"."+r.GVR.Group)
+	if crd != nil {
+		s, _, _ := unstructured.NestedStringSlice(crd.Object, "spec", "names", "categories")
+		return s
+	}
+	return nil
 }
 
 var grCRDs = schema.GroupResource{Group: "apiextensions.k8s.io", Resource: "customresourcedefinitions"}
-
-// knownShortNames cover OCM kinds when the archive lacks their CRDs.
-var knownShortNames = map[schema.GroupResource][]string{
-	{Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}: {"mcl", "mcls"},
-}
 
 // Bounds of the Secret values the offline server rebuilds from their lengths.
 const (

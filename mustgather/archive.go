@@ -140,16 +140,17 @@ func (a *Archive) index(root string, lim Limits) error {
 				return err
 			}
 		}
-		res, err := indexAll(s.refs, lim.MaxFiles, objects)
+		res, skipped, err := indexAll(s.refs, lim.MaxFiles, objects)
 		if err != nil {
 			return err
 		}
 		for _, r := range res {
 			objects += len(r.Objects)
 		}
-		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs, cache: lru.New(parsedCacheSize)}
+		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs, cache: lru.New(parsedCacheSize), skipped: skipped}
+		c.nameKinds()
 		if c.Name == "" {
-			c.Name = deriveName(c, g.roots[0])
+			c.Name = deriveName(c, g.roots[0], root, archiveName(a.Path))
 		}
 		if _, dup := a.Clusters[c.Name]; dup {
 			c.Name = c.Name + "-" + filepath.Base(g.roots[0])
@@ -251,8 +252,9 @@ func isImageDir(name string) bool {
 }
 
 // deriveName names a cluster from what it holds: "hub" when it has ManagedClusters, else its "name" or
-// "id.k8s.io" ClusterClaim, else its folder.
-func deriveName(c *Cluster, dir string) string {
+// "id.k8s.io" ClusterClaim, else its folder; a folder that names nothing (the archive's root, a
+// must-gather.local.* or an image folder right below it) gives way to the name of the archive.
+func deriveName(c *Cluster, dir, root, archive string) string {
 	if r := c.Resources[schema.GroupResource{Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}]; r != nil && len(r.Objects) > 0 {
 		return HubName
 	}
@@ -264,9 +266,22 @@ func deriveName(c *Cluster, dir string) string {
 			}
 		}
 	}
-	base := filepath.Base(dir)
-	if isImageDir(base) {
-		base = filepath.Base(filepath.Dir(dir))
+	if dir != root && isImageDir(filepath.Base(dir)) {
+		dir = filepath.Dir(dir)
+	}
+	if archive != "" && (dir == root || (isMustGatherDir(filepath.Base(dir)) && filepath.Dir(dir) == root)) {
+		return archive
+	}
+	return filepath.Base(dir)
+}
+
+// archiveName is the name of the folder or archive given, without its extensions.
+func archiveName(path string) string {
+	base := filepath.Base(filepath.Clean(path))
+	for _, ext := range []string{".tar.gz", ".tgz", ".tar.xz", ".txz", ".tar"} {
+		if strings.HasSuffix(base, ext) && len(base) > len(ext) {
+			return strings.TrimSuffix(base, ext)
+		}
 	}
 	return base
 }

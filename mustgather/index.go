@@ -83,6 +83,48 @@ type Cluster struct {
 	Logs map[string]*ContainerLogs
 
 	cache *lru.Cache // file path or path#index -> *unstructured.Unstructured
+	// skipped notes the files left out, by resource: found unreadable when indexed, or when served.
+	skipped   map[schema.GroupResource][]string
+	skippedMu sync.Mutex
+}
+
+// maxNotes bounds the notes kept per resource; the rest are counted.
+const maxNotes = 20
+
+// Skipped lists the files of the cluster left out as unreadable, so far.
+func (c *Cluster) Skipped() []string {
+	c.skippedMu.Lock()
+	defer c.skippedMu.Unlock()
+	var out []string
+	for _, notes := range c.skipped {
+		out = append(out, notes...)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// notes returns the notes about one resource.
+func (c *Cluster) notes(gr schema.GroupResource) []string {
+	c.skippedMu.Lock()
+	defer c.skippedMu.Unlock()
+	return append([]string(nil), c.skipped[gr]...)
+}
+
+// note records that a file of a resource was left out; each file once.
+func (c *Cluster) note(gr schema.GroupResource, text string) {
+	c.skippedMu.Lock()
+	defer c.skippedMu.Unlock()
+	if c.skipped == nil {
+		c.skipped = map[schema.GroupResource][]string{}
+	}
+	for _, n := range c.skipped[gr] {
+		if n == text {
+			return
+		}
+	}
+	if len(c.skipped[gr]) < maxNotes {
+		c.skipped[gr] = append(c.skipped[gr], text)
+	}
 }
 
 // parsedCacheSize bounds the parsed objects kept in memory per cluster.
@@ -99,6 +141,68 @@ func logKey(ns, pod, container string) string { return ns + "/" + pod + "/" + co
 func (c *Cluster) Log(ns, pod, container string) (*ContainerLogs, bool) {
 	l, ok := c.Logs[logKey(ns, pod, container)]
 	return l, ok
+}
+
+// relPath is a file's path below its cluster root, for notes: never a path of the server's machine.
+func (c *Cluster) relPath(file string) string {
+	for _, d := range c.Dirs {
+		if rel, err := filepath.Rel(d, file); err == nil && within(d, file) {
+			return filepath.ToSlash(rel)
+		}
+	}
+	return filepath.Base(file)
+}
+
+// nameKinds gives a kind and version to the resources the archive names only by folder (an empty List
+// file, or only unreadable files): the built-in kind, else the archive's CRD, else one guessed from
+// the plural.
+func (c *Cluster) nameKinds() {
+	for gr, r := range c.Resources {
+		if r.Kind != "" && r.GVR.Version != "" {
+			continue
+		}
+		if b := builtinFor(gr); b != nil {
+			r.GVR.Version, r.Kind = first(r.GVR.Version, b.gvr.Version), first(r.Kind, b.kind)
+			continue
+		}
+		if crd, _ := c.Get(grCRDs, "", gr.Resource+"."+gr.Group); crd != nil {
+			kind, _, _ := unstructured.NestedString(crd.Object, "spec", "names", "kind")
+			r.Kind = first(r.Kind, kind)
+			r.GVR.Version = first(r.GVR.Version, crdStorageVersion(crd))
+		}
+		r.Kind = first(r.Kind, guessKind(gr.Resource))
+		r.GVR.Version = first(r.GVR.Version, "v1")
+	}
+}
+
+// crdStorageVersion is the version a CRD stores (the one an archive's objects are written in).
+func crdStorageVersion(crd *unstructured.Unstructured) string {
+	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
+	name := ""
+	for _, v := range versions {
+		vm, _ := v.(map[string]any)
+		if n, _ := vm["name"].(string); n != "" && (name == "" || vm["storage"] == true) {
+			name = n
+		}
+	}
+	return name
+}
+
+// guessKind makes a kind of a plural: "widgets" is Widget, "policies" is Policy.
+func guessKind(plural string) string {
+	s := plural
+	switch {
+	case strings.HasSuffix(s, "ies"):
+		s = strings.TrimSuffix(s, "ies") + "y"
+	case strings.HasSuffix(s, "sses"), strings.HasSuffix(s, "xes"):
+		s = strings.TrimSuffix(s, "es")
+	default:
+		s = strings.TrimSuffix(s, "s")
+	}
+	if s == "" {
+		return plural
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
 }
 
 // Find returns the index entry of one object, or nil.
@@ -161,6 +265,17 @@ func (c *Cluster) Load(o *Object) (*unstructured.Unstructured, error) {
 
 // loadAll parses objects with a worker per CPU, keeping their order.
 func (c *Cluster) loadAll(objs []*Object) ([]*unstructured.Unstructured, error) {
+	out, errs := c.loadEach(objs)
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// loadEach parses objects with a worker per CPU, keeping their order, with an error per object.
+func (c *Cluster) loadEach(objs []*Object) ([]*unstructured.Unstructured, []error) {
 	out := make([]*unstructured.Unstructured, len(objs))
 	errs := make([]error, len(objs))
 	workers := min(runtime.GOMAXPROCS(0), len(objs))
@@ -180,12 +295,7 @@ func (c *Cluster) loadAll(objs []*Object) ([]*unstructured.Unstructured, error) 
 	}
 	close(next)
 	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return out, errs
 }
 
 // All parses every object of a resource.
@@ -200,6 +310,7 @@ func (c *Cluster) All(gr schema.GroupResource) ([]*unstructured.Unstructured, er
 // fileRef is an object file waiting to be parsed, with what its path says.
 type fileRef struct {
 	path       string
+	rel        string // below the cluster root, for notes
 	group      string // "" for core
 	resource   string
 	namespaced bool
@@ -274,23 +385,27 @@ func groupDir(g string) string {
 
 func (s *scanner) classify(p string, parts []string) {
 	n := len(parts)
+	rel := strings.Join(parts, "/")
+	ref := func(group, resource string, namespaced bool) {
+		s.refs = append(s.refs, fileRef{path: p, rel: rel, group: group, resource: resource, namespaced: namespaced})
+	}
 	switch {
 	case parts[0] == "cluster-scoped-resources" && n == 3 && isObjectFile(parts[2]):
-		s.refs = append(s.refs, fileRef{p, groupDir(parts[1]), trimExt(parts[2]), false})
+		ref(groupDir(parts[1]), trimExt(parts[2]), false)
 	case parts[0] == "cluster-scoped-resources" && n == 4 && isObjectFile(parts[3]):
-		s.refs = append(s.refs, fileRef{p, groupDir(parts[1]), parts[2], false})
+		ref(groupDir(parts[1]), parts[2], false)
 	case parts[0] != "namespaces" || n < 3:
 	case n == 3 && isObjectFile(parts[2]) && trimExt(parts[2]) == parts[1]:
-		s.refs = append(s.refs, fileRef{p, "", "namespaces", false})
+		ref("", "namespaces", false)
 	case parts[2] == "pods" && n == 5 && isObjectFile(parts[4]) && trimExt(parts[4]) == parts[3]:
-		s.refs = append(s.refs, fileRef{p, "", "pods", true})
+		ref("", "pods", true)
 	case parts[2] == "pods" && n >= 6 && strings.HasSuffix(parts[n-1], ".log"):
 		s.addLog(parts[1], parts[3], parts[4], p, parts[n-1])
 	case parts[2] == "pods":
 	case n == 4 && isObjectFile(parts[3]):
-		s.refs = append(s.refs, fileRef{p, groupDir(parts[2]), trimExt(parts[3]), true})
+		ref(groupDir(parts[2]), trimExt(parts[3]), true)
 	case n == 5 && isObjectFile(parts[4]):
-		s.refs = append(s.refs, fileRef{p, groupDir(parts[2]), parts[3], true})
+		ref(groupDir(parts[2]), parts[3], true)
 	}
 }
 
@@ -313,12 +428,13 @@ func (s *scanner) addLog(ns, pod, container, p, file string) {
 
 // indexAll reads what filtering needs from every object file, with a worker per CPU. With the seen
 // objects of other clusters, it indexes at most maxObjects (the archive's file limit): List files
-// hold any number of objects, and each costs memory for as long as the archive is open.
-func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*Resource, error) {
+// hold any number of objects, and each costs memory for as long as the archive is open. Files that
+// do not parse are left out and noted, by resource.
+func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*Resource, map[schema.GroupResource][]string, error) {
 	type indexed struct {
-		ref   fileRef
-		metas []meta
-		err   error
+		ref fileRef
+		fi  fileIndex
+		err error
 	}
 	jobs := make(chan fileRef)
 	results := make(chan indexed)
@@ -328,8 +444,8 @@ func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*R
 		go func() {
 			defer wg.Done()
 			for ref := range jobs {
-				metas, err := indexFile(ref.path)
-				results <- indexed{ref, metas, err}
+				fi, err := indexFile(ref.path)
+				results <- indexed{ref, fi, err}
 			}
 		}()
 	}
@@ -342,9 +458,19 @@ func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*R
 		close(results)
 	}()
 	out := map[schema.GroupResource]*Resource{}
+	skipped := map[schema.GroupResource][]string{}
+	ensure := func(gr schema.GroupResource, apiVersion, kind string, namespaced bool) *Resource {
+		r := out[gr]
+		if r == nil {
+			gv, _ := schema.ParseGroupVersion(apiVersion)
+			r = &Resource{GVR: gr.WithVersion(gv.Version), Kind: kind, Namespaced: namespaced}
+			out[gr] = r
+		}
+		return r
+	}
 	var firstErr error
 	for p := range results {
-		if p.err == nil && seen+len(p.metas) > maxObjects {
+		if p.err == nil && seen+len(p.fi.metas) > maxObjects {
 			p.err = &HostileArchiveError{Reason: fmt.Sprintf("holds more than %d objects (raise --must-gather-max-files to accept it)", maxObjects)}
 		}
 		if p.err != nil {
@@ -353,14 +479,21 @@ func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*R
 			}
 			continue
 		}
-		seen += len(p.metas)
-		for _, m := range p.metas {
-			gr := schema.GroupResource{Group: p.ref.group, Resource: p.ref.resource}
-			r := out[gr]
-			if r == nil {
+		gr := schema.GroupResource{Group: p.ref.group, Resource: p.ref.resource}
+		switch {
+		case p.fi.unreadable:
+			skipped[gr] = append(skipped[gr], unreadableNote(p.ref.rel, p.fi.why))
+			ensure(gr, "", "", p.ref.namespaced)
+			continue
+		case p.fi.isList:
+			ensure(gr, p.fi.listAPIVersion, strings.TrimSuffix(p.fi.listKind, "List"), p.ref.namespaced)
+		}
+		seen += len(p.fi.metas)
+		for _, m := range p.fi.metas {
+			r := ensure(gr, m.apiVersion, m.kind, p.ref.namespaced)
+			if r.Kind == "" {
 				gv, _ := schema.ParseGroupVersion(m.apiVersion)
-				r = &Resource{GVR: gr.WithVersion(gv.Version), Kind: m.kind, Namespaced: p.ref.namespaced}
-				out[gr] = r
+				r.GVR.Version, r.Kind = gv.Version, m.kind
 			}
 			r.Objects = append(r.Objects, &Object{Namespace: m.namespace, Name: m.name, Labels: m.labels, file: p.ref.path, index: m.index,
 				secret: gr == grSecrets})
@@ -371,16 +504,39 @@ func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*R
 		r.Objects = dedupe(r.Objects)
 		r.indexLabels()
 	}
-	return out, firstErr
+	for gr := range skipped {
+		sort.Strings(skipped[gr])
+	}
+	return out, skipped, firstErr
+}
+
+// maxNoteLength bounds what a note quotes of a parse error: the error may quote the file.
+const maxNoteLength = 300
+
+func unreadableNote(rel, why string) string {
+	why = strings.Join(strings.Fields(why), " ")
+	if len(why) > maxNoteLength {
+		why = why[:maxNoteLength] + "..."
+	}
+	return strings.ToValidUTF8(fmt.Sprintf("the must-gather file %s is not valid YAML and was skipped (%s)", rel, why), "?")
 }
 
 func parseBytes(path string, data []byte) ([]*unstructured.Unstructured, error) {
+	objs, err := parseObjects(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return objs, nil
+}
+
+// parseObjects reads the objects of one file: one object, or the items of a List.
+func parseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
 		return nil, nil
 	}
 	var m map[string]any
 	if err := yaml.Unmarshal(data, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
 	}
 	u := &unstructured.Unstructured{Object: m}
 	if !u.IsList() {

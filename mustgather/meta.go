@@ -15,20 +15,44 @@ type meta struct {
 	index                             int
 }
 
+// fileIndex is what one object file holds: its objects' metadata, and for a List file the List's own
+// apiVersion and kind (which say the type even when the List holds no item).
+type fileIndex struct {
+	metas              []meta
+	listAPIVersion     string
+	listKind           string
+	isList, unreadable bool
+	why                string // why the file is unreadable
+}
+
 // indexFile returns the metadata of the objects in one file. Single objects in the canonical YAML that
 // kubectl, oc and this server write are scanned line by line; anything else (JSON, List files, unusual
-// formatting) is parsed in full.
-func indexFile(path string) ([]meta, error) {
+// formatting) is parsed in full. A file that does not parse is reported unreadable, not as an error:
+// one bad file is no reason to refuse the rest of a cluster.
+func indexFile(path string) (fileIndex, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, err
+		return fileIndex{}, err
 	}
 	if m, ok := scanMeta(data); ok {
-		return []meta{m}, nil
+		return fileIndex{metas: []meta{m}}, nil
 	}
-	objs, err := parseBytes(path, data)
+	objs, err := parseObjects(data)
 	if err != nil {
-		return nil, err
+		return fileIndex{unreadable: true, why: err.Error()}, nil
+	}
+	fi := fileIndex{}
+	if len(objs) == 0 {
+		// An empty List ("items: []" or "items: null") still names its type.
+		var head struct {
+			APIVersion string `json:"apiVersion"`
+			Kind       string `json:"kind"`
+			Items      any    `json:"items"`
+		}
+		if yaml.Unmarshal(data, &head) == nil && (strings.HasSuffix(head.Kind, "List") || isListDocument(data)) {
+			fi.isList, fi.listAPIVersion, fi.listKind = true, head.APIVersion, head.Kind
+		}
+		return fi, nil
 	}
 	out := make([]meta, 0, len(objs))
 	single := len(objs) == 1 && !isListDocument(data)
@@ -39,7 +63,8 @@ func indexFile(path string) ([]meta, error) {
 		}
 		out = append(out, meta{apiVersion: o.GetAPIVersion(), kind: o.GetKind(), namespace: o.GetNamespace(), name: o.GetName(), labels: o.GetLabels(), index: idx})
 	}
-	return out, nil
+	fi.metas = out
+	return fi, nil
 }
 
 func isListDocument(data []byte) bool {

@@ -101,6 +101,21 @@ func mustGatherSummary(ctx context.Context, d Deps, only string) (string, error)
 		}
 		writeClusterFindings(&b, name, live)
 	}
+	skippedHeader := false
+	for _, name := range names {
+		notes := a.Clusters[name].Skipped()
+		for i, n := range notes {
+			if !skippedHeader {
+				b.WriteString("\nFiles skipped as unreadable (their objects are missing from every answer):\n")
+				skippedHeader = true
+			}
+			if i == summaryItems/2 {
+				fmt.Fprintf(&b, "  %s: ... and %d more\n", name, len(notes)-summaryItems/2)
+				break
+			}
+			fmt.Fprintf(&b, "  %s: %s\n", name, n)
+		}
+	}
 	if len(a.Errors) > 0 {
 		b.WriteString("\nNot collected (recorded by the collector):\n")
 		for _, name := range a.Names() {
