@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/mark3labs/mcp-go/client/transport"
 	authenticationv1 "k8s.io/api/authentication/v1"
@@ -16,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -23,6 +25,8 @@ import (
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
 
@@ -161,6 +165,41 @@ func TestManifestsOnTheHub(t *testing.T) {
 			if isErr || !strings.Contains(text, call.want) {
 				t.Errorf("%s %v with the manifests' role: error=%v, want %q in:\n%s", call.tool, call.args, isErr, call.want, text)
 			}
+		}
+	})
+
+	t.Run("an OpenShift caller's scoped token works on the hub", func(t *testing.T) {
+		// The identity an OpenShift TokenReview returns for a scoped token: its scopes ride in an extra,
+		// which the server must impersonate too (they narrow the token; dropping them would widen it).
+		hub, err := ocm.ConnectHub(ocm.HubOptions{Kubeconfig: kubeconfig, Timeout: 15 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		reg, err := ocm.NewRegistry(hub)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := auth.NewProvider(hub, reg, auth.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		caller := &auth.Caller{User: "operator", UID: "operator-uid", Groups: []string{fleet.OperatorGroup, "system:authenticated"},
+			Extra: map[string][]string{"scopes.authorization.openshift.io": {"user:full"}, "authentication.kubernetes.io/credential-id": {"JTI=e2e"}}}
+		cfg, err := p.RESTConfig(auth.WithCaller(ctx, caller), ocm.Target{Name: ocm.HubName, Hub: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		kube, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		review, err := kube.AuthenticationV1().SelfSubjectReviews().Create(ctx, &authenticationv1.SelfSubjectReview{}, metav1.CreateOptions{})
+		if err != nil {
+			t.Fatalf("the hub refused the impersonated OpenShift caller: %v", err)
+		}
+		u := review.Status.UserInfo
+		if u.Username != "operator" || strings.Join(u.Extra["scopes.authorization.openshift.io"], ",") != "user:full" {
+			t.Errorf("the hub saw %+v; want operator with its scopes", u)
 		}
 	})
 
