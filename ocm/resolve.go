@@ -6,7 +6,6 @@ import (
 	"sort"
 	"strings"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 )
@@ -121,11 +120,9 @@ func resolveIn(ctx context.Context, src Source, name string, clusters []*cluster
 			return Target{Name: mc.Name, Hub: IsLocalCluster(mc), Cluster: mc}, nil
 		}
 	}
-	if s, ok := src.(*StaticSource); ok {
-		for _, n := range s.Unregistered {
-			if n == name {
-				return Target{Name: n, Cluster: &clusterv1.ManagedCluster{ObjectMeta: metav1.ObjectMeta{Name: n}}}, nil
-			}
+	for _, mc := range UnregisteredClusters(src) {
+		if mc.Name == name {
+			return Target{Name: mc.Name, Cluster: mc}, nil
 		}
 	}
 	names := make([]string, 0, len(clusters))

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	coordinationv1 "k8s.io/api/coordination/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
@@ -27,6 +28,35 @@ type StaticSource struct {
 }
 
 var _ Source = (*StaticSource)(nil)
+
+// UnknownStateAnnotation marks the placeholder ManagedCluster of a cluster a must-gather holds data for
+// but no hub data about: its OCM state (accepted, joined, available, lease) is not known, which is no
+// evidence of a fault.
+const UnknownStateAnnotation = "multicluster-mcp-server.io/ocm-state"
+
+// StateUnknown reports whether a ManagedCluster is such a placeholder.
+func StateUnknown(mc *clusterv1.ManagedCluster) bool {
+	return mc != nil && mc.Annotations[UnknownStateAnnotation] == "unknown"
+}
+
+// unregisteredCluster is the placeholder of a cluster the hub data does not list.
+func unregisteredCluster(name string) *clusterv1.ManagedCluster {
+	return &clusterv1.ManagedCluster{ObjectMeta: metav1.ObjectMeta{Name: name, Annotations: map[string]string{UnknownStateAnnotation: "unknown"}}}
+}
+
+// UnregisteredClusters returns the placeholders of the clusters a static source holds data for that
+// its hub data does not list (none for a live hub).
+func UnregisteredClusters(src Source) []*clusterv1.ManagedCluster {
+	s, ok := src.(*StaticSource)
+	if !ok {
+		return nil
+	}
+	out := make([]*clusterv1.ManagedCluster, 0, len(s.Unregistered))
+	for _, n := range s.Unregistered {
+		out = append(out, unregisteredCluster(n))
+	}
+	return out
+}
 
 func (s *StaticSource) Where() string { return s.Name }
 

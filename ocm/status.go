@@ -194,6 +194,9 @@ type Assessment struct {
 // Assess draws the verdict from the evidence, most fundamental problem first.
 func Assess(e Evidence) Assessment {
 	mc := e.Cluster
+	if StateUnknown(mc) {
+		return Assessment{Unknown, UnknownStateCause}
+	}
 	conds := mc.Status.Conditions
 	if c := meta.FindStatusCondition(conds, clusterv1.ManagedClusterConditionHubDenied); c != nil && c.Status == metav1.ConditionTrue {
 		return Assessment{Unavailable, fmt.Sprintf("the hub denies the cluster (%s: %s)", c.Reason, c.Message)}
@@ -245,6 +248,9 @@ func Assess(e Evidence) Assessment {
 	}
 	return Assessment{Healthy, "available, lease renewed on time, add-ons available, no failed ManifestWork"}
 }
+
+// UnknownStateCause explains the verdict of a cluster whose OCM state the data does not hold.
+const UnknownStateCause = "its OCM state (accepted, joined, available, lease, add-ons) is not known from this archive: it holds no hub data about this cluster (a plain cluster must-gather); this says nothing of the cluster's health"
 
 func unknownCause(e Evidence, avail *metav1.Condition) string {
 	var b strings.Builder

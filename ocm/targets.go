@@ -37,7 +37,8 @@ func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error)
 		if err != nil {
 			return sel, err
 		}
-		picked, sel.Many = all, true
+		// Clusters the data holds without their OCM state (a plain cluster must-gather) are clusters too.
+		picked, sel.Many = append(all, UnregisteredClusters(src)...), true
 	case strings.HasPrefix(arg, "selector:"):
 		s, err := ParseSelector(strings.TrimPrefix(arg, "selector:"))
 		if err != nil {
@@ -93,7 +94,7 @@ func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error)
 		if !Visible(ctx, mc.Name) {
 			continue
 		}
-		if c := meta.FindStatusCondition(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable); c == nil || c.Status != "True" {
+		if c := meta.FindStatusCondition(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable); !StateUnknown(mc) && (c == nil || c.Status != "True") {
 			status := "absent"
 			if c != nil {
 				status = string(c.Status)

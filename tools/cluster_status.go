@@ -62,6 +62,9 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	}
 	mc := t.Cluster
 	now := d.Now()
+	if ocm.StateUnknown(mc) {
+		return unknownStateText(ctx, d, t, now), nil
+	}
 	ev, works, err := hubEvidence(ctx, d, mc, now)
 	if err != nil {
 		return "", err
@@ -90,6 +93,17 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	}
 	writeLive(&b, liveTitle(d), ev.Live, ev.LiveErr, liveNote, now)
 	return b.String(), nil
+}
+
+// unknownStateText describes a cluster the data holds without any hub data about it: its OCM state is
+// unknown, and only what its own folder says is shown.
+func unknownStateText(ctx context.Context, d Deps, t ocm.Target, now time.Time) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Cluster %s: %s\nCause: %s\n\n", t.Name, ocm.Unknown, ocm.UnknownStateCause)
+	b.WriteString("OCM state: not known from this archive (no ManagedCluster, lease, add-on or ManifestWork of this cluster in it)\n")
+	live, note, err := readLive(ctx, d, t, now)
+	writeLive(&b, liveTitle(d), live, err, note, now)
+	return b.String()
 }
 
 func liveTitle(d Deps) string {

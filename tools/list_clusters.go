@@ -7,6 +7,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"k8s.io/apimachinery/pkg/labels"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
@@ -58,6 +59,14 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 	if err != nil {
 		return "", err
 	}
+	if args.ClusterSet == "" {
+		// Clusters the archive holds without hub data about them (a plain cluster must-gather).
+		for _, mc := range ocm.UnregisteredClusters(d.Source) {
+			if sel.Matches(labels.Set(mc.Labels)) {
+				all = append(all, mc)
+			}
+		}
+	}
 	// A caller sees only the clusters they may read.
 	clusters := all[:0:0]
 	for _, mc := range all {
@@ -101,6 +110,11 @@ func clusterTable(ctx context.Context, d Deps, clusters []*clusterv1.ManagedClus
 	now := d.Now()
 	t := &output.Table{Header: []string{"NAME", "ACCEPTED", "JOINED", "AVAILABLE", "KUBERNETES VERSION", "CLUSTERSET", "LEASE", "TAINTS", "ADDONS", "AGE"}}
 	for _, mc := range clusters {
+		if ocm.StateUnknown(mc) {
+			const u = "unknown"
+			t.Append(mc.Name, u, u, u, u, "", u, "", u, u)
+			continue
+		}
 		lease, err := d.Source.Lease(ctx, mc.Name)
 		if err != nil {
 			return nil, err
