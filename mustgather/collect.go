@@ -1,8 +1,10 @@
 package mustgather
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -386,7 +388,10 @@ func (c *clusterCollector) collectLogs(ctx context.Context, pod *corev1.Pod) {
 			if previous {
 				file = "previous.log"
 			}
-			opts := &corev1.PodLogOptions{Container: ct, Previous: previous, Timestamps: true, LimitBytes: &c.opts.LogBytes}
+			// The newest lines matter: ask for the last lines only (limitBytes would keep the oldest),
+			// and keep the newest LogBytes of what comes.
+			tailLines := logTailLines(c.opts.LogBytes)
+			opts := &corev1.PodLogOptions{Container: ct, Previous: previous, Timestamps: true, TailLines: &tailLines}
 			stream, err := c.kube.CoreV1().Pods(pod.Namespace).GetLogs(pod.Name, opts).Stream(ctx)
 			if err != nil {
 				if !previous && !apierrors.IsBadRequest(err) {
@@ -396,10 +401,20 @@ func (c *clusterCollector) collectLogs(ctx context.Context, pod *corev1.Pod) {
 			}
 			path, err := localPath("namespaces", pod.Namespace, "pods", pod.Name, ct, ct, "logs", file)
 			if err == nil {
-				err = c.writeFile(path, func(w io.Writer) error {
-					_, err := io.Copy(w, io.LimitReader(stream, c.opts.LogBytes))
-					return err
-				})
+				var kept []byte
+				var info logCut
+				kept, info, err = keepNewest(stream, c.opts.LogBytes, tailLines)
+				if err == nil {
+					err = c.writeFile(path, func(w io.Writer) error {
+						if note := info.note(c.opts.LogBytes, tailLines); note != "" {
+							if _, err := io.WriteString(w, note+"\n"); err != nil {
+								return err
+							}
+						}
+						_, err := w.Write(kept)
+						return err
+					})
+				}
 			}
 			stream.Close()
 			if err != nil {
@@ -409,6 +424,82 @@ func (c *clusterCollector) collectLogs(ctx context.Context, pod *corev1.Pod) {
 			c.res.Logs++
 		}
 	}
+}
+
+// logTailLines is how many of the newest lines a log request asks for: more than a cap of LogBytes
+// can hold of lines of 16 bytes or more (a timestamp alone takes 21).
+func logTailLines(logBytes int64) int64 { return max(logBytes/16, 100) }
+
+// maxLogReadFactor bounds what is read of one log, in caps: a log is asked for by lines, and lines
+// may be long.
+const maxLogReadFactor = 64
+
+// logCut says what keepNewest left out of a log.
+type logCut struct {
+	read, dropped int64 // bytes read, and read but left out (the oldest)
+	lines         int64 // lines read
+	stopped       bool  // the read stopped at its bound: the newest lines are not all there
+}
+
+// note is the first line of a log file that was cut, saying how; empty when nothing was cut.
+func (c logCut) note(logBytes, tailLines int64) string {
+	var parts []string
+	if c.dropped > 0 {
+		parts = append(parts, fmt.Sprintf("%d older bytes cut: the collector keeps the newest %d bytes of each log", c.dropped, logBytes))
+	}
+	if c.lines >= tailLines {
+		parts = append(parts, fmt.Sprintf("older lines cut: only the newest %d lines were asked for", tailLines))
+	}
+	if c.stopped {
+		parts = append(parts, fmt.Sprintf("the read stopped after %d bytes, so the newest lines may be missing", c.read))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return "... (must-gather: " + strings.Join(parts, "; ") + ")"
+}
+
+// keepNewest reads a log and keeps its newest bytes, at most limit, starting at a whole line, in
+// memory bounded by twice the limit.
+func keepNewest(r io.Reader, limit, tailLines int64) ([]byte, logCut, error) {
+	var cut logCut
+	buf := make([]byte, 0, min(2*limit, 64<<10))
+	chunk := make([]byte, 32<<10)
+	bound := limit * maxLogReadFactor
+	for {
+		n, err := r.Read(chunk)
+		cut.read += int64(n)
+		cut.lines += int64(bytes.Count(chunk[:n], []byte{'\n'}))
+		buf = append(buf, chunk[:n]...)
+		if int64(len(buf)) > 2*limit {
+			drop := int64(len(buf)) - limit
+			cut.dropped += drop
+			buf = append(buf[:0], buf[drop:]...)
+		}
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, cut, err
+		}
+		if cut.read >= bound {
+			cut.stopped = true
+			break
+		}
+	}
+	if int64(len(buf)) > limit {
+		drop := int64(len(buf)) - limit
+		cut.dropped += drop
+		buf = buf[drop:]
+	}
+	if cut.dropped > 0 {
+		// The window starts inside a line: leave that line out too.
+		if i := bytes.IndexByte(buf, '\n'); i >= 0 {
+			cut.dropped += int64(i + 1)
+			buf = buf[i+1:]
+		}
+	}
+	return buf, cut, nil
 }
 
 // writeFile writes one file of the cluster's folder, at a path made of checked parts, through the

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -28,8 +29,8 @@ type fakeAPI struct {
 	resources []fakeResource
 	// objects by group/resource; each is served as given.
 	objects map[schema.GroupResource][]map[string]any
-	// log is the text of every container's current log; previous logs do not exist.
-	log string
+	// log is the text of every container's current log; previous logs exist when previousLog is set.
+	log, previousLog string
 }
 
 // start serves the fake API and returns a config to read it.
@@ -109,12 +110,27 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		notFound()
 	case len(p) == 3 && p[0] == "pods" && p[2] == "log":
+		text := f.log
 		if r.URL.Query().Get("previous") == "true" {
-			reply(http.StatusBadRequest, map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "BadRequest", "code": 400, "message": "previous terminated container not found"})
-			return
+			if f.previousLog == "" {
+				reply(http.StatusBadRequest, map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "BadRequest", "code": 400, "message": "previous terminated container not found"})
+				return
+			}
+			text = f.previousLog
+		}
+		// As the kubelet does: tailLines picks the last lines, then limitBytes keeps the first bytes of them.
+		if n, err := strconv.Atoi(r.URL.Query().Get("tailLines")); err == nil {
+			lines := strings.SplitAfter(text, "\n")
+			if lines[len(lines)-1] == "" {
+				lines = lines[:len(lines)-1]
+			}
+			text = strings.Join(lines[max(len(lines)-n, 0):], "")
+		}
+		if n, err := strconv.Atoi(r.URL.Query().Get("limitBytes")); err == nil && n < len(text) {
+			text = text[:n]
 		}
 		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte(f.log))
+		_, _ = w.Write([]byte(text))
 	default:
 		notFound()
 	}
