@@ -261,17 +261,6 @@ func (c *Cluster) table(gr schema.GroupResource, items []*unstructured.Unstructu
 	return t
 }
 
-func (c *Cluster) printerFor(gr schema.GroupResource) printer {
-	if p, ok := builtinPrinters[gr]; ok {
-		return p
-	}
-	crd, _ := c.Get(grCRDs, "", gr.Resource+"."+gr.Group)
-	if crd != nil {
-		return crdPrinter(crd, c.resource(gr).GVR.Version)
-	}
-	return printer{nameCol(), ageCol()}
-}
-
 func (a *Archive) podLog(w *response, req *http.Request, c *Cluster, ns, pod string) {
 	q := req.URL.Query()
 	container := q.Get("container")

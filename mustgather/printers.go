@@ -7,7 +7,6 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/duration"
 	"k8s.io/client-go/util/jsonpath"
 )
@@ -32,110 +31,9 @@ func ageCol() column {
 	return column{name: "Age", typ: "string", cell: func(o map[string]any, now time.Time) any { return age(str(o, "metadata", "creationTimestamp"), now) }}
 }
 
-// builtinPrinters mirror the columns kube-apiserver serves for common kinds (pkg/printers/internalversion).
-var builtinPrinters = map[schema.GroupResource]printer{
-	{Resource: "pods"}: {nameCol(),
-		{name: "Ready", typ: "string", cell: podReady},
-		{name: "Status", typ: "string", cell: podStatus},
-		{name: "Restarts", typ: "string", cell: podRestarts},
-		ageCol(),
-		{name: "IP", wide: true, typ: "string", cell: func(o map[string]any, _ time.Time) any { return none(str(o, "status", "podIP")) }},
-		{name: "Node", wide: true, typ: "string", cell: func(o map[string]any, _ time.Time) any { return none(str(o, "spec", "nodeName")) }},
-		{name: "Nominated Node", wide: true, typ: "string", cell: func(o map[string]any, _ time.Time) any { return none(str(o, "status", "nominatedNodeName")) }},
-		{name: "Readiness Gates", wide: true, typ: "string", cell: func(map[string]any, time.Time) any { return "<none>" }},
-	},
-	{Group: "apps", Resource: "deployments"}: {nameCol(),
-		{name: "Ready", typ: "string", cell: func(o map[string]any, _ time.Time) any {
-			return fmt.Sprintf("%d/%d", num(o, "status", "readyReplicas"), num(o, "spec", "replicas"))
-		}},
-		{name: "Up-to-date", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "updatedReplicas") }},
-		{name: "Available", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "availableReplicas") }},
-		ageCol(), containersCol(), imagesCol(), selectorCol()},
-	{Group: "apps", Resource: "replicasets"}: {nameCol(),
-		{name: "Desired", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "spec", "replicas") }},
-		{name: "Current", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "replicas") }},
-		{name: "Ready", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "readyReplicas") }},
-		ageCol(), containersCol(), imagesCol(), selectorCol()},
-	{Group: "apps", Resource: "statefulsets"}: {nameCol(),
-		{name: "Ready", typ: "string", cell: func(o map[string]any, _ time.Time) any {
-			return fmt.Sprintf("%d/%d", num(o, "status", "readyReplicas"), num(o, "spec", "replicas"))
-		}},
-		ageCol(), containersCol(), imagesCol()},
-	{Group: "apps", Resource: "daemonsets"}: {nameCol(),
-		{name: "Desired", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "desiredNumberScheduled") }},
-		{name: "Current", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "currentNumberScheduled") }},
-		{name: "Ready", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "numberReady") }},
-		{name: "Up-to-date", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "updatedNumberScheduled") }},
-		{name: "Available", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, "status", "numberAvailable") }},
-		ageCol(), containersCol(), imagesCol(), selectorCol()},
-	{Resource: "services"}: {nameCol(),
-		{name: "Type", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "spec", "type") }},
-		{name: "Cluster-IP", typ: "string", cell: func(o map[string]any, _ time.Time) any { return none(str(o, "spec", "clusterIP")) }},
-		{name: "External-IP", typ: "string", cell: func(map[string]any, time.Time) any { return "<none>" }},
-		{name: "Port(s)", typ: "string", cell: servicePorts},
-		ageCol(), selectorCol()},
-	{Resource: "namespaces"}: {nameCol(),
-		{name: "Status", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "status", "phase") }},
-		ageCol()},
-	{Resource: "nodes"}: {nameCol(),
-		{name: "Status", typ: "string", cell: nodeStatus},
-		{name: "Roles", typ: "string", cell: nodeRoles},
-		ageCol(),
-		{name: "Version", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "status", "nodeInfo", "kubeletVersion") }}},
-	{Resource: "events"}: {
-		{name: "Last Seen", typ: "string", cell: func(o map[string]any, now time.Time) any {
-			return age(first(str(o, "lastTimestamp"), str(o, "eventTime"), str(o, "metadata", "creationTimestamp")), now)
-		}},
-		{name: "Type", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "type") }},
-		{name: "Reason", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "reason") }},
-		{name: "Object", typ: "string", cell: func(o map[string]any, _ time.Time) any {
-			return strings.ToLower(str(o, "involvedObject", "kind")) + "/" + str(o, "involvedObject", "name")
-		}},
-		{name: "Message", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "message") }}},
-	{Resource: "configmaps"}: {nameCol(),
-		{name: "Data", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return mapLen(o, "data") + mapLen(o, "binaryData") }},
-		ageCol()},
-	{Resource: "secrets"}: {nameCol(),
-		{name: "Type", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "type") }},
-		{name: "Data", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return mapLen(o, "data") }},
-		ageCol()},
-	{Resource: "serviceaccounts"}: {nameCol(),
-		{name: "Secrets", typ: "integer", cell: func(o map[string]any, _ time.Time) any { return sliceLen(o, "secrets") }},
-		ageCol()},
-	{Group: "batch", Resource: "jobs"}: {nameCol(),
-		{name: "Status", typ: "string", cell: jobStatus},
-		{name: "Completions", typ: "string", cell: func(o map[string]any, _ time.Time) any {
-			return fmt.Sprintf("%d/%d", num(o, "status", "succeeded"), max(num(o, "spec", "completions"), 1))
-		}},
-		ageCol()},
-	{Group: "coordination.k8s.io", Resource: "leases"}: {nameCol(),
-		{name: "Holder", typ: "string", cell: func(o map[string]any, _ time.Time) any { return str(o, "spec", "holderIdentity") }},
-		ageCol()},
-}
-
-func containersCol() column {
-	return column{name: "Containers", wide: true, typ: "string", cell: func(o map[string]any, _ time.Time) any {
-		return strings.Join(containerFields(o, "name"), ",")
-	}}
-}
-
-func imagesCol() column {
-	return column{name: "Images", wide: true, typ: "string", cell: func(o map[string]any, _ time.Time) any {
-		return strings.Join(containerFields(o, "image"), ",")
-	}}
-}
-
-func selectorCol() column {
-	return column{name: "Selector", wide: true, typ: "string", cell: func(o map[string]any, _ time.Time) any {
-		sel, ok, _ := unstructured.NestedStringMap(o, "spec", "selector", "matchLabels")
-		if !ok {
-			sel, _, _ = unstructured.NestedStringMap(o, "spec", "selector")
-		}
-		return none(joinMap(sel))
-	}}
-}
-
-// crdPrinter builds a printer from a CRD's additionalPrinterColumns for the given version.
+// crdPrinter builds a printer from a CRD's additionalPrinterColumns for the given version, as the
+// API server does: Name, then the columns (Age alone when the CRD gives none). Dates are served as
+// ages from the collection time, so that they read as they did then.
 func crdPrinter(crd *unstructured.Unstructured, version string) printer {
 	versions, _, _ := unstructured.NestedSlice(crd.Object, "spec", "versions")
 	for _, v := range versions {
@@ -143,28 +41,41 @@ func crdPrinter(crd *unstructured.Unstructured, version string) printer {
 		if vm["name"] != version {
 			continue
 		}
-		cols, _, _ := unstructured.NestedSlice(vm, "additionalPrinterColumns")
+		cols, ok, _ := unstructured.NestedSlice(vm, "additionalPrinterColumns")
+		if !ok {
+			cols, _, _ = unstructured.NestedSlice(crd.Object, "spec", "additionalPrinterColumns")
+		}
+		if len(cols) == 0 {
+			return printer{nameCol(), ageCol()}
+		}
 		p := printer{nameCol()}
-		hasAge := false
 		for _, c := range cols {
 			cm, _ := c.(map[string]any)
 			name, _ := cm["name"].(string)
 			path, _ := cm["jsonPath"].(string)
 			typ, _ := cm["type"].(string)
-			prio, _ := cm["priority"].(int64)
-			if path == ".metadata.creationTimestamp" {
-				hasAge = true
-				p = append(p, column{name: name, typ: "string", wide: prio > 0, cell: ageCol().cell})
+			prio := num(cm, "priority")
+			if typ == "date" {
+				p = append(p, column{name: name, typ: "string", wide: prio > 0, cell: dateCell(path)})
 				continue
 			}
 			p = append(p, column{name: name, typ: typ, wide: prio > 0, jsonPath: path})
 		}
-		if !hasAge {
-			p = append(p, ageCol())
-		}
 		return p
 	}
 	return printer{nameCol(), ageCol()}
+}
+
+// dateCell renders a date column as an age, or <unknown> when the field is absent or no date.
+func dateCell(path string) func(o map[string]any, now time.Time) any {
+	return func(o map[string]any, now time.Time) any {
+		v := evalJSONPath(o, path)
+		s, _ := v.(string)
+		if s == "" {
+			return "<unknown>"
+		}
+		return age(s, now)
+	}
 }
 
 // row computes a table row.
@@ -282,15 +193,4 @@ func joinMap(m map[string]string) string {
 		parts[i] = k + "=" + m[k]
 	}
 	return strings.Join(parts, ",")
-}
-
-func containerFields(o map[string]any, field string) []string {
-	cs, _, _ := unstructured.NestedSlice(o, "spec", "template", "spec", "containers")
-	var out []string
-	for _, c := range cs {
-		if m, ok := c.(map[string]any); ok {
-			out = append(out, fmt.Sprint(m[field]))
-		}
-	}
-	return out
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/duration"
 )
 
 func statuses(o map[string]any, field string) []map[string]any {
@@ -32,12 +33,20 @@ func podReady(o map[string]any, _ time.Time) any {
 	return fmt.Sprintf("%d/%d", ready, len(specs))
 }
 
-func podRestarts(o map[string]any, _ time.Time) any {
+// podRestarts is the restart count, with how long ago the last one was when it is known.
+func podRestarts(o map[string]any, now time.Time) any {
 	var n int64
+	var last time.Time
 	for _, c := range statuses(o, "containerStatuses") {
 		n += num(c, "restartCount")
+		if t, err := time.Parse(time.RFC3339, str(c, "lastState", "terminated", "finishedAt")); err == nil && t.After(last) {
+			last = t
+		}
 	}
-	return n
+	if n != 0 && !last.IsZero() {
+		return fmt.Sprintf("%d (%s ago)", n, duration.HumanDuration(now.Sub(last)))
+	}
+	return fmt.Sprint(n)
 }
 
 // podStatus follows kubectl's rules for the STATUS column, in short.
@@ -123,10 +132,27 @@ func nodeRoles(o map[string]any, _ time.Time) any {
 }
 
 func jobStatus(o map[string]any, _ time.Time) any {
-	for _, c := range statuses(o, "conditions") {
-		if c["status"] == "True" && (c["type"] == "Complete" || c["type"] == "Failed") {
-			return c["type"]
+	has := func(t string) bool {
+		for _, c := range statuses(o, "conditions") {
+			if c["type"] == t && c["status"] == "True" {
+				return true
+			}
 		}
+		return false
+	}
+	switch {
+	case has("Complete"):
+		return "Complete"
+	case has("Failed"):
+		return "Failed"
+	case str(o, "metadata", "deletionTimestamp") != "":
+		return "Terminating"
+	case has("Suspended"):
+		return "Suspended"
+	case has("FailureTarget"):
+		return "FailureTarget"
+	case has("SuccessCriteriaMet"):
+		return "SuccessCriteriaMet"
 	}
 	return "Running"
 }
