@@ -163,9 +163,19 @@ var builtinPrinters = map[schema.GroupResource]printer{
 		strCol("Version", "status", "nodeInfo", "kubeletVersion"),
 		wide(cellCol("Internal-IP", "string", nodeAddress("InternalIP"))),
 		wide(cellCol("External-IP", "string", nodeAddress("ExternalIP"))),
-		wide(noneCol("OS-Image", "status", "nodeInfo", "osImage")),
-		wide(noneCol("Kernel-Version", "status", "nodeInfo", "kernelVersion")),
-		wide(noneCol("Container-Runtime", "status", "nodeInfo", "containerRuntimeVersion")),
+		wide(cellCol("OS-Image", "string", func(o map[string]any, _ time.Time) any {
+			return first(str(o, "status", "nodeInfo", "osImage"), "<unknown>")
+		})),
+		wide(cellCol("Kernel-Version", "string", func(o map[string]any, _ time.Time) any {
+			k := first(str(o, "status", "nodeInfo", "kernelVersion"), "<unknown>")
+			if arch := str(o, "status", "nodeInfo", "architecture"); arch != "" {
+				k += " (" + arch + ")"
+			}
+			return k
+		})),
+		wide(cellCol("Container-Runtime", "string", func(o map[string]any, _ time.Time) any {
+			return first(str(o, "status", "nodeInfo", "containerRuntimeVersion"), "<unknown>")
+		})),
 	},
 	{Resource: "events"}:                         eventPrinter(),
 	{Group: "events.k8s.io", Resource: "events"}: eventPrinter(),
@@ -226,7 +236,7 @@ var builtinPrinters = map[schema.GroupResource]printer{
 		cellCol("VolumeBindingMode", "string", func(o map[string]any, _ time.Time) any { return first(str(o, "volumeBindingMode"), "Immediate") }),
 		cellCol("AllowVolumeExpansion", "string", func(o map[string]any, _ time.Time) any { return first(str(o, "allowVolumeExpansion"), "false") }),
 		ageCol()},
-	{Group: "coordination.k8s.io", Resource: "leases"}: {nameCol(), noneCol("Holder", "spec", "holderIdentity"), ageCol()},
+	{Group: "coordination.k8s.io", Resource: "leases"}: {nameCol(), strCol("Holder", "spec", "holderIdentity"), ageCol()},
 	{Group: "policy", Resource: "poddisruptionbudgets"}: {nameCol(),
 		cellCol("Min Available", "string", func(o map[string]any, _ time.Time) any { return first(str(o, "spec", "minAvailable"), "N/A") }),
 		cellCol("Max Unavailable", "string", func(o map[string]any, _ time.Time) any { return first(str(o, "spec", "maxUnavailable"), "N/A") }),

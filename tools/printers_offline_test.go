@@ -18,7 +18,7 @@ func TestOfflineColumns(t *testing.T) {
 		{"get nodes", []string{"NAME STATUS ROLES AGE VERSION", "master-0 Ready control-plane,master 10d v1.31.6"}},
 		{"get nodes -o wide", []string{
 			"NAME STATUS ROLES AGE VERSION INTERNAL-IP EXTERNAL-IP OS-IMAGE KERNEL-VERSION CONTAINER-RUNTIME",
-			"master-0 Ready control-plane,master 10d v1.31.6 10.0.0.11 <none> Red Hat Enterprise Linux CoreOS 418.94.202511191530-0 5.14.0-427.50.1.el9_4.x86_64 cri-o://1.31.4-3.rhaos4.18"}},
+			"master-0 Ready control-plane,master 10d v1.31.6 10.0.0.11 <none> Red Hat Enterprise Linux CoreOS 418.94.202511191530-0 5.14.0-427.50.1.el9_4.x86_64 (amd64) cri-o://1.31.4-3.rhaos4.18"}},
 		{"get machinesets -n openshift-machine-api", []string{
 			"NAME DESIRED CURRENT READY AVAILABLE AGE LAST SCALE",
 			"ocp-7x2k9-worker-eu-west-1a 2 2 1 1 10d 3h"}},
