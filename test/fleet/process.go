@@ -113,7 +113,42 @@ func (p *Process) Stop(grace time.Duration) {
 }
 
 // Pause freezes the process (SIGSTOP): it keeps its sockets but answers nothing, like a hung server.
-func (p *Process) Pause() error { return p.signal(syscall.SIGSTOP) }
+func (p *Process) Pause() error {
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	// kill(2) returns before the process has stopped: each thread stops when it next enters the kernel,
+	// and on a loaded machine one may still serve a request meanwhile. Wait until every thread is stopped.
+	pid := p.PID()
+	deadline := time.Now().Add(10 * time.Second)
+	for !allThreadsStopped(pid) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s (pid %d) did not stop within 10s of SIGSTOP", p.Name, pid)
+		}
+		time.Sleep(5 * time.Millisecond) // polling a condition, with a deadline
+	}
+	return nil
+}
+
+// allThreadsStopped reports whether every thread of pid is in the stopped state (T or t in its stat).
+func allThreadsStopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, t := range tasks {
+		stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, t.Name()))
+		if err != nil {
+			return false
+		}
+		// The state follows the command name in parentheses, which may itself hold spaces.
+		i := bytes.LastIndexByte(stat, ')')
+		if i < 0 || i+2 >= len(stat) || (stat[i+2] != 'T' && stat[i+2] != 't') {
+			return false
+		}
+	}
+	return true
+}
 
 // Resume thaws a paused process (SIGCONT).
 func (p *Process) Resume() error { return p.signal(syscall.SIGCONT) }
