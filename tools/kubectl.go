@@ -28,7 +28,7 @@ const (
 type kubectlArgs struct {
 	Cluster string `json:"cluster" jsonschema:"Where to run: a ManagedCluster name from list_clusters, or hub. Also a fan-out: a comma-separated list, * for every available cluster, selector:<label selector>, or clusterset:<name>"`
 	Command string `json:"command" jsonschema:"The kubectl command line, e.g. get pods -n kube-system -o wide (a leading kubectl is fine). One command; no pipes or shell syntax"`
-	Timeout string `json:"timeout,omitempty" jsonschema:"Optional time limit per cluster, e.g. 45s or 2m (default 30s, at most 5m)"`
+	Timeout string `json:"timeout,omitempty" jsonschema:"Optional time limit for the whole call, fan-out included, e.g. 45s or 2m (default 30s, at most 5m)"`
 }
 
 type kubectlWriteArgs struct {
@@ -137,8 +137,15 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 		names[i] = t.Name
 	}
 	audit.Clusters(ctx, names...)
+	// One deadline for the whole call: a wide fan-out does not take timeout per wave of clusters.
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
 	runs := d.fanOut(ctx, targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
-		return d.runOne(ctx, t, plan, manifest, timeout)
+		left := timeout
+		if dl, ok := ctx.Deadline(); ok {
+			left = time.Until(dl)
+		}
+		return d.runOne(ctx, t, plan, manifest, left, timeout)
 	})
 	hint := narrowHint(plan)
 	if !sel.Many {
@@ -203,17 +210,24 @@ func skippedLines(skipped map[string]string) string {
 }
 
 // runOne runs the plan on one cluster, with its credentials.
-func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration) kubectl.Result {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+// left is what remains of the call's deadline; timeout is the call's whole limit, for messages.
+func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, left, timeout time.Duration) kubectl.Result {
+	if left <= 0 {
+		return kubectl.Result{Err: fmt.Errorf("cluster %s did not finish within %s: %w", t.Name, timeout, kubectl.ErrTimeout)}
+	}
+	ctx, cancel := context.WithTimeout(ctx, left)
 	defer cancel()
 	cfg, err := d.Clusters.RESTConfig(ctx, t)
 	if err != nil {
 		return kubectl.Result{Err: err}
 	}
-	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: timeout})
+	if dl, ok := ctx.Deadline(); ok {
+		left = time.Until(dl)
+	}
+	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: left})
 	if res.Err != nil {
-		if errors.Is(res.Err, kubectl.ErrTimeout) {
-			res.Err = fmt.Errorf("cluster %s did not finish within %s (raise the timeout argument, or check the cluster with cluster_status)", t.Name, timeout)
+		if errors.Is(res.Err, kubectl.ErrTimeout) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			res.Err = fmt.Errorf("cluster %s did not finish within %s (raise the timeout argument, or check the cluster with cluster_status): %w", t.Name, timeout, kubectl.ErrTimeout)
 		} else {
 			res.Err = auth.ExplainSpokeError(t.Name, cfg, res.Err)
 		}
@@ -233,7 +247,7 @@ func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.
 			select {
 			case sem <- struct{}{}:
 			case <-ctx.Done():
-				runs[i] = clusterRun{cluster: t.Name, res: kubectl.Result{Err: ctx.Err()}}
+				runs[i] = clusterRun{cluster: t.Name, res: kubectl.Result{Err: fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection, or raise the timeout argument): %w", t.Name, kubectl.ErrTimeout)}}
 				return
 			}
 			defer func() { <-sem }()
@@ -249,11 +263,14 @@ func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.
 func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 	var parts []output.ClusterOutput
 	var notes, failures []string
+	st := fanOutStatus{skipped: len(skipped)}
 	for _, r := range runs {
 		if r.res.Err != nil {
 			failures = append(failures, fmt.Sprintf("%s: %s", r.cluster, oneLine(r.res.Err.Error())))
+			st.add(r.cluster, r.res.Err)
 			continue
 		}
+		st.ok++
 		if strings.TrimSpace(r.res.Stdout) != "" {
 			parts = append(parts, output.ClusterOutput{Cluster: r.cluster, Text: r.res.Stdout})
 		}
@@ -265,6 +282,7 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 		}
 	}
 	var b strings.Builder
+	b.WriteString(st.summary(len(runs)))
 	if merged, ok := output.MergeTables(parts); ok {
 		b.WriteString(merged)
 	} else {
