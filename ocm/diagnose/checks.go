@@ -31,9 +31,19 @@ func (r *Runner) agentCredentials(ctx context.Context, t ocm.Target, sp *spoke) 
 	hubHosts := r.hubHosts(ctx)
 	var problems, notes []string
 	unreadable := false
+	// An archive may not hold the namespace's Secrets at all: then a missing one is not evidence.
+	secretsCollected := true
+	if r.Offline {
+		held, err := r.list(ctx, sp.dyn, gvrSecrets, agentNS, "")
+		secretsCollected = err == nil && len(held) > 0
+	}
 	for _, name := range []string{hubKubeconfigSecret, bootstrapKubeconfigSecret} {
 		sec, err := r.get(ctx, sp.dyn, gvrSecrets, agentNS, name)
 		switch {
+		case sec == nil && err == nil && !secretsCollected:
+			unreadable = true
+			notes = append(notes, fmt.Sprintf("Secret %s/%s: unknown, the archive holds no Secret of %s (not collected)", agentNS, name, agentNS))
+			continue
 		case apierrors.IsForbidden(err):
 			unreadable = true
 			notes = append(notes, fmt.Sprintf("Secret %s/%s: the role the server holds on the spoke may not read Secrets, so existence, certificate expiry and server URL cannot be checked", agentNS, name))
@@ -290,8 +300,13 @@ func (r *Runner) credentials(ctx context.Context, cluster string) ([]Finding, er
 // agentWorkloads reports failing pods in the OCM agent namespaces.
 func (r *Runner) agentWorkloads(ctx context.Context, cluster string, sp *spoke) []Finding {
 	r.check(cluster + ": pods in " + agentNS + " and " + agentAddonNS)
+	return r.failingAgentPods(ctx, cluster, sp, agentNS, agentAddonNS)
+}
+
+// failingAgentPods reports the failing pods in the namespaces; pods that cannot be read are no finding.
+func (r *Runner) failingAgentPods(ctx context.Context, cluster string, sp *spoke, namespaces ...string) []Finding {
 	var out []Finding
-	for _, ns := range []string{agentNS, agentAddonNS} {
+	for _, ns := range namespaces {
 		pods, err := r.list(ctx, sp.dyn, gvrPods, ns, "")
 		if err != nil {
 			continue

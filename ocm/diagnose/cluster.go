@@ -31,10 +31,13 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	if t.Cluster == nil || t.Hub {
-		return nil, fmt.Errorf("diagnose works on managed clusters; %q is the hub, which has no registration of its own", name)
+	if t.Cluster == nil {
+		return nil, fmt.Errorf("diagnose works on managed clusters; %q is the hub, which is not registered as a managed cluster of itself (no ManagedCluster is labelled local-cluster=true)", name)
 	}
 	mc := t.Cluster
+	// The hub registered as a cluster of itself (local-cluster) is diagnosed like any other cluster,
+	// under its ManagedCluster's name; its API server is the hub's.
+	t.Name = mc.Name
 	var out []Finding
 	avail := r.availability(ctx, mc)
 	out = append(out, avail...)
@@ -62,9 +65,22 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 	}
 	out = append(out, creds...)
 	if sp.readable() {
-		out = append(out, r.agentWorkloads(ctx, mc.Name, sp)...)
+		for _, f := range r.agentWorkloads(ctx, mc.Name, sp) {
+			if !hasFinding(out, f) { // a failing agent pod may already stand as the root cause
+				out = append(out, f)
+			}
+		}
 	}
 	return out, nil
+}
+
+func hasFinding(fs []Finding, f Finding) bool {
+	for _, g := range fs {
+		if g.ID == f.ID && g.Subject == f.Subject && strings.Join(g.Looked, ";") == strings.Join(f.Looked, ";") {
+			return true
+		}
+	}
+	return false
 }
 
 func hasID(fs []Finding, id string) bool {
@@ -248,6 +264,22 @@ func (r *Runner) rootCause(ctx context.Context, t ocm.Target, sp *spoke) []Findi
 			Evidence: []string{sp.err.Error()},
 			Next:     "Check the spoke's control plane and the network between hub and spoke.",
 			Runbook:  "runbook://ocm/cluster-unknown"}}
+	}
+	// A registration agent whose pod fails explains the stale lease by itself: it is not running, so its
+	// credentials, whatever their state, are not what stops it.
+	if pods := r.failingAgentPods(ctx, t.Name, sp, agentNS); len(pods) > 0 {
+		for i := range pods {
+			pods[i].Severity, pods[i].Rank = Critical, 88
+			pods[i].Title += ": the registration agent cannot run, which explains the stale lease"
+			pods[i].Runbook = "runbook://ocm/cluster-unknown"
+		}
+		for _, c := range r.agentCredentials(ctx, t, sp) {
+			if c.ID == "agent-hub-credentials-invalid" { // a second problem, to fix once the agent runs
+				c.Severity, c.Rank = Warning, 50
+				pods = append(pods, c)
+			}
+		}
+		return pods
 	}
 	creds := r.agentCredentials(ctx, t, sp)
 	if len(creds) > 0 {
