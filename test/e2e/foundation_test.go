@@ -28,13 +28,14 @@ func assertFleetTable(t *testing.T, c *client.Client) {
 		t.Fatalf("list_clusters failed: %s", text)
 	}
 	rows := tableRows(t, text)
-	if len(rows) != len(env.fleet.Spokes) {
-		t.Fatalf("want %d rows, got %d:\n%s", len(env.fleet.Spokes), len(rows), text)
+	names := env.fleet.ManagedClusterNames() // local-cluster (the hub) first, then the spokes
+	if len(rows) != len(names) {
+		t.Fatalf("want %d rows, got %d:\n%s", len(names), len(rows), text)
 	}
-	for i, s := range env.fleet.Spokes {
+	for i, name := range names {
 		r := rows[i]
-		if r["NAME"] != s.Name || r["ACCEPTED"] != "true" || r["JOINED"] != "True" || r["AVAILABLE"] != "True" {
-			t.Errorf("row %d = %v, want %s accepted, joined and available", i, r, s.Name)
+		if r["NAME"] != name || r["ACCEPTED"] != "true" || r["JOINED"] != "True" || r["AVAILABLE"] != "True" {
+			t.Errorf("row %d = %v, want %s accepted, joined and available", i, r, name)
 		}
 		if !strings.HasPrefix(r["KUBERNETES VERSION"], "v1.") {
 			t.Errorf("row %d: kubernetes version %q", i, r["KUBERNETES VERSION"])

@@ -257,7 +257,8 @@ func TestCallersSeeNoClusterTheyMayNotRead(t *testing.T) {
 		want string
 	}{
 		{"cluster_status", map[string]any{"cluster": "spoke"}, `did you mean "spoke1"`},
-		{"cluster_status", map[string]any{"cluster": "hub"}, "alice may not read the hub"},
+		// The hub is registered as local-cluster: reading its status needs read on that ManagedCluster.
+		{"cluster_status", map[string]any{"cluster": "hub"}, "alice may not read cluster local-cluster"},
 		{"cluster_status", map[string]any{"cluster": strings.Repeat("spoke", 10000)}, "at most 63"},
 		{"list_clusters", map[string]any{"clusterset": "nope"}, "no cluster you may read"},
 		{"kubectl", map[string]any{"cluster": "selector:!nothing", "command": "get ns kube-system"}, "spoke1"},

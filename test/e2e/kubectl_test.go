@@ -30,7 +30,7 @@ var readCorpus = []struct {
 	{"hub", "auth whoami", []string{fleet.ServerUser}, false},
 	{"hub", "get managedclusteraddons -A", []string{"managed-serviceaccount"}, false},
 	{"hub", "get manifestworks -n spoke1", []string{"NAME"}, false},
-	{"spoke1", "get pods -A", []string{"managed-serviceaccount-addon-agent", "Pending"}, false},
+	{"spoke1", "get pods -A", []string{"managed-serviceaccount-addon-agent", "Running"}, false},
 	{"spoke1", "get deploy -n open-cluster-management-agent-addon -o name", []string{"deployment.apps/managed-serviceaccount-addon-agent"}, false},
 	{"spoke1", "get deploy -n open-cluster-management-agent-addon -o custom-columns=NAME:.metadata.name,REPLICAS:.spec.replicas", []string{"NAME", "managed-serviceaccount-addon-agent   1"}, false},
 	{"spoke1", "get deploy -n open-cluster-management-agent-addon -o yaml", []string{"kind: Deployment", "replicas: 1"}, false},
@@ -47,7 +47,7 @@ var readCorpus = []struct {
 	{"spoke1", "cluster-info", []string{"is running at"}, false},
 	{"spoke1", "rollout history deploy/managed-serviceaccount-addon-agent -n open-cluster-management-agent-addon", []string{"REVISION"}, false},
 	{"spoke1", "logs -n open-cluster-management-agent-addon deploy/managed-serviceaccount-addon-agent", nil, false},
-	{"spoke1", "get nodes", []string{"spoke1-node-1", "Ready"}, false},
+	{"spoke1", "get nodes", []string{"spoke1-node-1", "spoke1-node-2", "Ready"}, false},
 	{"spoke1", "get secrets -A", []string{"forbidden", "cannot list resource \"secrets\""}, true},
 	{"spoke1", "get deploy does-not-exist -n default", []string{"NotFound", "does-not-exist"}, true},
 	{"spoke1", "get frobnicators", []string{"the server doesn't have a resource type \"frobnicators\""}, true},
@@ -345,7 +345,7 @@ func TestFanOut(t *testing.T) {
 		}
 	}
 	text, _ = callTool(t, c, "kubectl", map[string]any{"cluster": "*", "command": "get deploy -n open-cluster-management-agent-addon -o name"})
-	if strings.Count(text, "=== cluster ") != 3 {
+	if strings.Count(text, "=== cluster ") != len(env.fleet.ManagedClusterNames()) { // hub (local-cluster) and the spokes
 		t.Errorf("non-table output should come in one section per cluster:\n%s", text)
 	}
 

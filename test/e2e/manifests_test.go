@@ -150,7 +150,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 		}{
 			{"list_clusters", nil, "spoke3"},
 			{"cluster_status", map[string]any{"cluster": "spoke1"}, "Cluster spoke1: Healthy"},
-			{"cluster_status", map[string]any{"cluster": "hub"}, "not registered as a ManagedCluster"},
+			{"cluster_status", map[string]any{"cluster": "hub"}, "Cluster local-cluster: Healthy"},
 			{"kubectl", map[string]any{"cluster": "spoke1", "command": "get pods -A"}, "managed-serviceaccount-addon-agent"},
 			{"kubectl", map[string]any{"cluster": "hub", "command": "get ns multicluster-mcp-server"}, "Active"},
 			{"kubectl", map[string]any{"cluster": "*", "command": "get ns kube-system"}, "spoke2"},

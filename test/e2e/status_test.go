@@ -22,7 +22,7 @@ func TestClusterStatusHealthy(t *testing.T) {
 		"managed-serviceaccount (healthy",
 		"ManagedServiceAccount spoke1/" + roMSA + ": ready",
 		"RBAC grant: ClusterPermission spoke1/" + roMSA + " applied (ClusterRoles view and " + roMSA + ")",
-		"Capacity: cpu 4, memory 16Gi, pods 110",
+		"Capacity: cpu 8, ephemeral-storage 200Gi, memory 32Gi, pods 220",
 		"Live, from the cluster itself:",
 	} {
 		if !strings.Contains(text, want) {

@@ -15,7 +15,7 @@ import (
 )
 
 // Binaries the fleet runs, all expected in one folder.
-var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "registration", "work", "placement", "addon", "msa"}
+var requiredBinaries = []string{"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok", "registration", "work", "placement", "addon", "msa"}
 
 // binDir returns the folder holding the fleet binaries: explicit, $FLEET_BIN_DIR, or whatever
 // build-binaries.sh prints (it builds once and caches by version).

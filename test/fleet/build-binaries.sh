@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Builds the test fleet's binaries (etcd, kube-apiserver, kube-controller-manager, the OCM hub and agent
-# commands, the managed-serviceaccount manager) from the Go module proxy, once, into a cache outside the
+# Builds the test fleet's binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the OCM
+# hub and agent commands, the managed-serviceaccount manager, kwok) from the Go module proxy, once, into a cache outside the
 # checkout keyed by the wrapper module's content. Prints the directory holding the binaries.
 #
 #   FLEET_BIN_CACHE   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/multicluster-mcp-server/fleet-bin)
@@ -31,22 +31,35 @@ build() {
 	[[ $wrapper == kube ]] && ldflags=$kube_ldflags
 	for spec in "$@"; do
 		local name=${spec%%=*} pkg=${spec#*=}
+		[[ -x $out/$name ]] && continue # built by an interrupted run
 		echo "building $name ($pkg)" >&2
-		(cd "$src" && go build -trimpath -ldflags="$ldflags" -o "$out/$name" "$pkg") >&2
+		# Explicit: errexit does not reach into the command substitution that calls build.
+		(cd "$src" && go build -trimpath -ldflags="$ldflags" -o "$out/$name" "$pkg") >&2 || return 1
 	done
 	touch "$out/.complete"
 	echo "$out"
 }
 
-bin=$cache/current
 mkdir -p "$cache"
-dirs=(
-	"$(build etcd etcd=go.etcd.io/etcd/server/v3)"
-	"$(build kube kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager)"
-	"$(build ocm registration=open-cluster-management.io/ocm/cmd/registration work=open-cluster-management.io/ocm/cmd/work placement=open-cluster-management.io/ocm/cmd/placement addon=open-cluster-management.io/ocm/cmd/addon)"
-	"$(build msa msa=open-cluster-management.io/managed-serviceaccount/cmd)"
-)
-# One folder of links, so callers need a single path.
+dirs=()
+while read -r wrapper specs; do
+	# shellcheck disable=SC2086 # specs is a list of NAME=PACKAGE words
+	d=$(build "$wrapper" $specs) || { echo "building the $wrapper binaries failed" >&2; exit 1; }
+	dirs+=("$d")
+done <<'EOF'
+etcd etcd=go.etcd.io/etcd/server/v3
+kube kube-apiserver=k8s.io/kubernetes/cmd/kube-apiserver kube-controller-manager=k8s.io/kubernetes/cmd/kube-controller-manager kube-scheduler=k8s.io/kubernetes/cmd/kube-scheduler
+ocm registration=open-cluster-management.io/ocm/cmd/registration work=open-cluster-management.io/ocm/cmd/work placement=open-cluster-management.io/ocm/cmd/placement addon=open-cluster-management.io/ocm/cmd/addon
+msa msa=open-cluster-management.io/managed-serviceaccount/cmd
+kwok kwok=sigs.k8s.io/kwok/cmd/kwok
+EOF
+# One folder of links, so callers need a single path; named after the set of builds, so checkouts that
+# need different binaries do not swap each other's folder.
+bin=$cache/current-$(printf '%s\n' "${dirs[@]}" | sha256sum | cut -c1-12)
+if [[ -d $bin ]]; then
+	echo "$bin"
+	exit 0
+fi
 tmp=$(mktemp -d "$cache/.current.XXXXXX")
 for d in "${dirs[@]}"; do
 	for f in "$d"/*; do ln -s "$f" "$tmp/$(basename "$f")"; done

@@ -50,7 +50,7 @@ func mirrorBootstrapSecret(ctx context.Context, s *Cluster, kubeconfig []byte) e
 // with a token the hub does not know, so it can neither renew its lease nor bootstrap again. The spoke's
 // API server keeps running. RepairAgentCredentials undoes it.
 func (f *Fleet) BreakAgentCredentials(ctx context.Context, name string) error {
-	s := f.Spoke(name)
+	s := f.Cluster(name)
 	s.RegistrationAgent.Stop(10 * time.Second)
 	certPEM, keyPEM, err := expiredCert("system:open-cluster-management:" + name + ":agent")
 	if err != nil {
@@ -88,7 +88,7 @@ func (f *Fleet) BreakAgentCredentials(ctx context.Context, name string) error {
 
 // RepairAgentCredentials gives the agent a fresh bootstrap and waits until the cluster is available.
 func (f *Fleet) RepairAgentCredentials(ctx context.Context, name string) error {
-	s := f.Spoke(name)
+	s := f.Cluster(name)
 	s.RegistrationAgent.Stop(10 * time.Second)
 	good := filepath.Join(f.Dir, "bootstrap.kubeconfig")
 	data, err := os.ReadFile(good)

@@ -1,8 +1,11 @@
 // Package fleet starts a real Open Cluster Management fleet on one machine, without containers: one etcd,
-// a kube-apiserver per cluster (hub and spokes, apart by etcd prefix), kube-controller-manager on every
-// cluster, the OCM hub controllers (registration, placement, add-on manager), the managed-serviceaccount
-// add-on, and per spoke the real registration and work agents. Every ManagedCluster joins through real
-// CSRs and leases. Everything binds loopback only; Stop ends every process it started.
+// a kube-apiserver per cluster (hub and spokes, apart by etcd prefix), kube-controller-manager and
+// kube-scheduler on every cluster, the OCM hub controllers (registration, placement, add-on manager), the
+// managed-serviceaccount add-on, and on every managed cluster the real registration and work agents. The
+// hub registers itself as local-cluster, as ACM and MCE hubs do. kwok plays the kubelet on every cluster:
+// its nodes are Ready and pods go through their lifecycle (and injected faults) through kwok's stages, and
+// their logs are served to the API server through kwok's kubelet endpoint. Every ManagedCluster joins
+// through real CSRs and leases. Everything binds loopback only; Stop ends every process it started.
 package fleet
 
 import (
@@ -15,6 +18,7 @@ import (
 	"sync"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -34,6 +38,8 @@ const (
 	AgentNamespace      = "open-cluster-management-agent"
 	AgentAddonNamespace = "open-cluster-management-agent-addon"
 	MSAAddonName        = "managed-serviceaccount"
+	// LocalClusterName is the ManagedCluster the hub registers itself as, labelled local-cluster=true.
+	LocalClusterName = "local-cluster"
 )
 
 // Options shape a fleet.
@@ -51,6 +57,8 @@ type Options struct {
 	LeaseDurationSeconds int32
 	// WithoutClusterPermissionCRD leaves the ClusterPermission CRD off the hub.
 	WithoutClusterPermissionCRD bool
+	// WithoutWorkloads leaves the spokes without the sample workloads and their injected faults.
+	WithoutWorkloads bool
 	// Log receives progress lines (optional).
 	Log func(format string, args ...any)
 }
@@ -67,7 +75,9 @@ type Cluster struct {
 
 	APIServer         *Process
 	ControllerManager *Process
-	// Spokes only.
+	Scheduler         *Process
+	Kwok              *Process
+	// The ManagedCluster's agents (on the hub, those of local-cluster).
 	RegistrationAgent *Process
 	WorkAgent         *Process
 	MSAAgent          *Process
@@ -92,6 +102,8 @@ type Fleet struct {
 	logDir   string
 	etcd     *Process
 	etcdURL  string
+	kwokLogs string // the log files kwok serves
+	faults   []InjectedFault
 	hubProcs []*Process
 	mu       sync.Mutex
 	stopped  bool
@@ -124,6 +136,43 @@ func (f *Fleet) Spoke(name string) *Cluster {
 	return nil
 }
 
+// Cluster returns the cluster a ManagedCluster name (or "hub") stands for: local-cluster and "hub" are
+// the hub, spokeN the spoke; nil when there is none.
+func (f *Fleet) Cluster(name string) *Cluster {
+	if name == "hub" || name == LocalClusterName {
+		return f.Hub
+	}
+	return f.Spoke(name)
+}
+
+// ManagedClusterName is the name the cluster is registered under on the hub.
+func (c *Cluster) ManagedClusterName() string {
+	if c.Name == "hub" {
+		return LocalClusterName
+	}
+	return c.Name
+}
+
+// Managed lists the clusters registered on the hub: the hub itself (local-cluster), then the spokes.
+func (f *Fleet) Managed() []*Cluster {
+	if f.Hub == nil {
+		return nil
+	}
+	if f.opts.HubOnly {
+		return nil
+	}
+	return append([]*Cluster{f.Hub}, f.Spokes...)
+}
+
+// ManagedClusterNames lists the names of the clusters registered on the hub, local-cluster first.
+func (f *Fleet) ManagedClusterNames() []string {
+	var out []string
+	for _, c := range f.Managed() {
+		out = append(out, c.ManagedClusterName())
+	}
+	return out
+}
+
 // Processes lists every process of the fleet, running or not.
 func (f *Fleet) Processes() []*Process {
 	procs := []*Process{f.etcd}
@@ -132,7 +181,7 @@ func (f *Fleet) Processes() []*Process {
 		if c == nil { // a fleet that failed to start may have no hub yet
 			continue
 		}
-		for _, p := range []*Process{c.APIServer, c.ControllerManager, c.RegistrationAgent, c.WorkAgent, c.MSAAgent} {
+		for _, p := range []*Process{c.APIServer, c.ControllerManager, c.Scheduler, c.Kwok, c.RegistrationAgent, c.WorkAgent, c.MSAAgent} {
 			if p != nil {
 				procs = append(procs, p)
 			}
@@ -205,6 +254,10 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	if err != nil {
 		return nil, err
 	}
+	kwokCRDs, err := locateKwokCRDs(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if err = f.startEtcd(ctx); err != nil {
 		return nil, err
 	}
@@ -213,6 +266,9 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	}
 	f.logf("API servers ready after %s", time.Since(began).Round(time.Millisecond))
 	if err = f.setUpHub(ctx, crds.hub); err != nil {
+		return nil, err
+	}
+	if err = f.startKubelets(ctx, kwokCRDs); err != nil {
 		return nil, err
 	}
 	if err = f.setUpSpokes(ctx, crds.spoke); err != nil {
@@ -224,6 +280,12 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	f.logf("clusters joined after %s", time.Since(began).Round(time.Millisecond))
 	if err = f.enableMSA(ctx, msaAgent); err != nil {
 		return nil, err
+	}
+	if !o.WithoutWorkloads && len(f.Spokes) > 0 {
+		if err = f.deployWorkloads(ctx); err != nil {
+			return nil, err
+		}
+		f.logf("workloads running after %s", time.Since(began).Round(time.Millisecond))
 	}
 	var bg context.Context
 	bg, f.cancel = context.WithCancel(context.WithoutCancel(ctx))
@@ -332,6 +394,9 @@ func (f *Fleet) newCluster(name string) (*Cluster, error) {
 		"--service-account-issuer=https://"+name+".fleet-lab.invalid",
 		"--service-account-key-file="+p.saPublicKey, "--service-account-signing-key-file="+p.saPrivateKey,
 		"--authorization-mode=Node,RBAC", "--service-cluster-ip-range=10.0.0.0/24", "--allow-privileged=true",
+		// Pod logs come from kwok's kubelet endpoint, at the node's InternalIP, with the fleet's certificate.
+		"--kubelet-preferred-address-types=InternalIP", "--kubelet-certificate-authority="+p.caCert,
+		"--kubelet-client-certificate="+p.adminCert, "--kubelet-client-key="+p.adminKey,
 		"--disable-admission-plugins=ServiceAccount", "--profiling=false", "--enable-priority-and-fairness=false",
 		"--audit-policy-file="+p.auditPolicy, "--audit-log-path="+c.AuditLog, "--audit-log-mode=blocking", "--audit-log-maxbackup=1")
 	c.APIServer.env = []string{"GOMEMLIMIT=256MiB"}
@@ -371,7 +436,7 @@ func (f *Fleet) controllerManager(c *Cluster) *Process {
 	p := f.pki
 	return newProcess(c.Name+"-controller-manager", filepath.Join(f.bins, "kube-controller-manager"), f.logDir,
 		"--kubeconfig="+c.Kubeconfig, "--secure-port=0", "--leader-elect=false",
-		"--controllers=*,-nodeipam,-nodelifecycle,-persistentvolume-binder,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl,-bootstrapsigner,-tokencleaner",
+		"--controllers=*,-nodeipam,-nodelifecycle,-attachdetach,-persistentvolume-expander,-cloud-node-lifecycle,-ttl,-bootstrapsigner,-tokencleaner",
 		"--service-account-private-key-file="+p.saPrivateKey, "--root-ca-file="+p.caCert,
 		"--cluster-signing-cert-file="+p.caCert, "--cluster-signing-key-file="+p.caKey,
 		"--use-service-account-credentials=false")
@@ -420,7 +485,28 @@ func (f *Fleet) setUpHub(ctx context.Context, crds []string) error {
 			return err
 		}
 	}
-	return f.createMSAClusterManagementAddOn(ctx)
+	if err := f.createMSAClusterManagementAddOn(ctx); err != nil {
+		return err
+	}
+	if f.opts.HubOnly {
+		return nil
+	}
+	return f.createLocalCluster(ctx)
+}
+
+// createLocalCluster creates the hub's own ManagedCluster the way MCE does before the hub's klusterlet
+// registers it: labelled local-cluster=true and accepted.
+func (f *Fleet) createLocalCluster(ctx context.Context) error {
+	mc := &clusterv1.ManagedCluster{
+		ObjectMeta: metav1.ObjectMeta{Name: LocalClusterName, Labels: map[string]string{
+			"local-cluster": "true", "cloud": "auto-detect", "vendor": "auto-detect",
+		}},
+		Spec: clusterv1.ManagedClusterSpec{HubAcceptsClient: true},
+	}
+	if _, err := f.HubCluster.ClusterV1().ManagedClusters().Create(ctx, mc, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating ManagedCluster %s: %w", LocalClusterName, err)
+	}
+	return nil
 }
 
 func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
@@ -432,14 +518,11 @@ func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
 	if err != nil {
 		return err
 	}
-	for _, s := range f.Spokes {
+	for _, s := range f.Managed() {
 		if err := installCRDs(ctx, s.Dynamic, crds); err != nil {
 			return fmt.Errorf("%s CRDs: %w", s.Name, err)
 		}
 		if err := ensureNamespaces(ctx, s.Kube, AgentNamespace, AgentAddonNamespace); err != nil {
-			return err
-		}
-		if err := registerNode(ctx, s); err != nil {
 			return err
 		}
 		if err := mirrorBootstrapSecret(ctx, s, bootstrapData); err != nil {
@@ -454,19 +537,24 @@ func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
 		if err := os.RemoveAll(hubKubeconfigDir); err != nil {
 			return err
 		}
-		s.ControllerManager = f.controllerManager(s)
+		if s != f.Hub {
+			s.ControllerManager = f.controllerManager(s)
+		}
 		s.RegistrationAgent = newProcess(s.Name+"-registration-agent", filepath.Join(f.bins, "registration"), f.logDir,
-			"agent", "--cluster-name="+s.Name, "--bootstrap-kubeconfig="+bootstrap,
+			"agent", "--cluster-name="+s.ManagedClusterName(), "--bootstrap-kubeconfig="+bootstrap,
 			"--hub-kubeconfig-dir="+hubKubeconfigDir, "--kubeconfig="+s.Kubeconfig,
 			"--namespace="+AgentNamespace, "--disable-leader-election", "--listen="+loopback(ports[0]),
 			"--spoke-external-server-urls="+s.URL, "--cluster-healthcheck-period=10s")
 		s.WorkAgent = newProcess(s.Name+"-work-agent", filepath.Join(f.bins, "work"), f.logDir,
-			"agent", "--spoke-cluster-name="+s.Name,
+			"agent", "--spoke-cluster-name="+s.ManagedClusterName(),
 			"--hub-kubeconfig="+filepath.Join(hubKubeconfigDir, "kubeconfig"),
 			"--workload-source-config="+filepath.Join(hubKubeconfigDir, "kubeconfig"),
 			"--kubeconfig="+s.Kubeconfig, "--namespace="+AgentNamespace, "--disable-leader-election",
-			"--listen="+loopback(ports[1]), "--agent-id="+s.Name+"-work")
+			"--listen="+loopback(ports[1]), "--agent-id="+s.ManagedClusterName()+"-work")
 		for _, p := range []*Process{s.ControllerManager, s.RegistrationAgent} {
+			if p == f.Hub.ControllerManager && s == f.Hub {
+				continue // started with the hub
+			}
 			if err := p.Start(); err != nil {
 				return err
 			}
@@ -475,15 +563,15 @@ func (f *Fleet) setUpSpokes(ctx context.Context, crds []string) error {
 	return nil
 }
 
-// waitJoined waits until every spoke's ManagedCluster is accepted, joined and available, then starts the
-// work agents (they need the hub kubeconfig the registration agent writes).
+// waitJoined waits until every ManagedCluster (local-cluster and the spokes) is accepted, joined and
+// available, then starts the work agents (they need the hub kubeconfig the registration agent writes).
 func (f *Fleet) waitJoined(ctx context.Context) error {
-	for _, s := range f.Spokes {
-		if err := f.WaitClusterCondition(ctx, s.Name, clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 2*time.Minute); err != nil {
+	for _, s := range f.Managed() {
+		if err := f.WaitClusterCondition(ctx, s.ManagedClusterName(), clusterv1.ManagedClusterConditionAvailable, metav1.ConditionTrue, 2*time.Minute); err != nil {
 			return fmt.Errorf("%w\n%s", err, s.RegistrationAgent.Tail(3000))
 		}
 		if f.opts.LeaseDurationSeconds > 0 {
-			if err := f.setLeaseDuration(ctx, s.Name, f.opts.LeaseDurationSeconds); err != nil {
+			if err := f.setLeaseDuration(ctx, s.ManagedClusterName(), f.opts.LeaseDurationSeconds); err != nil {
 				return err
 			}
 		}

@@ -60,18 +60,18 @@ func (f *Fleet) EnableMSA(ctx context.Context, cluster string) error {
 // enableMSA enables the add-on on every spoke, starts each spoke's agent with the hub credential the
 // add-on registration produced, and waits until the add-on reports Available.
 func (f *Fleet) enableMSA(ctx context.Context, agentBin string) error {
-	for _, s := range f.Spokes {
-		if err := f.EnableMSA(ctx, s.Name); err != nil {
+	for _, s := range f.Managed() {
+		if err := f.EnableMSA(ctx, s.ManagedClusterName()); err != nil {
 			return err
 		}
 	}
-	for _, s := range f.Spokes {
+	for _, s := range f.Managed() {
 		kubeconfig, err := f.fetchAddonHubKubeconfig(ctx, s)
 		if err != nil {
 			return err
 		}
 		s.MSAAgent = newProcess(s.Name+"-msa-agent", agentBin, f.logDir,
-			"--cluster-name="+s.Name, "--hub-kubeconfig="+kubeconfig, "--spoke-kubeconfig="+s.Kubeconfig,
+			"--cluster-name="+s.ManagedClusterName(), "--hub-kubeconfig="+kubeconfig, "--spoke-kubeconfig="+s.Kubeconfig,
 			"--namespace="+AgentAddonNamespace)
 		// The add-on kubeconfig names its certificate files relative to its own folder.
 		s.MSAAgent.dir = filepath.Dir(kubeconfig)
@@ -79,8 +79,8 @@ func (f *Fleet) enableMSA(ctx context.Context, agentBin string) error {
 			return err
 		}
 	}
-	for _, s := range f.Spokes {
-		if err := f.WaitAddonAvailable(ctx, s.Name, MSAAddonName, 2*time.Minute); err != nil {
+	for _, s := range f.Managed() {
+		if err := f.WaitAddonAvailable(ctx, s.ManagedClusterName(), MSAAddonName, 2*time.Minute); err != nil {
 			return fmt.Errorf("%w\n%s", err, s.MSAAgent.Tail(2000))
 		}
 	}
