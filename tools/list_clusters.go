@@ -17,6 +17,9 @@ import (
 type listClustersArgs struct {
 	Selector   string `json:"selector,omitempty" jsonschema:"Optional label selector on ManagedCluster labels, e.g. env=prod or 'region in (eu,us)'"`
 	ClusterSet string `json:"clusterset,omitempty" jsonschema:"Optional ManagedClusterSet name: only its member clusters"`
+	State      string `json:"state,omitempty" jsonschema:"Optional: attention (clusters not accepted, not joined, not available, with a stale lease, taints or unhealthy add-ons), healthy, or unknown (no OCM state in the archive)"`
+	NamePrefix string `json:"name_prefix,omitempty" jsonschema:"Optional: only clusters whose name starts with this"`
+	Cursor     string `json:"cursor,omitempty" jsonschema:"Optional: the cursor a previous answer gave, to list the next page"`
 }
 
 func listClusters(d Deps) server.ServerTool {
@@ -25,7 +28,9 @@ func listClusters(d Deps) server.ServerTool {
 		mcp.WithDescription("List the fleet: every ManagedCluster registered on the OCM hub, one line each: whether the hub "+
 			"accepted it, whether its agent joined, whether it is available, its Kubernetes version, its ManagedClusterSet, "+
 			"its lease (time since the last renewal / lease duration), its taints, its add-ons (healthy/total) and its age. "+
-			"Call this first to learn the cluster names other tools take. Filter with selector and clusterset."),
+			"The answer starts with counts over the whole selection (by state and by clusterset), then lists the clusters that "+
+			"need attention first; a long fleet is paged (pass the cursor it gives). "+
+			"Call this first to learn the cluster names other tools take. Filter with selector, clusterset, state and name_prefix."),
 		mcp.WithInputSchema[listClustersArgs](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
@@ -37,7 +42,7 @@ func listClusters(d Deps) server.ServerTool {
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
-		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, "pass a selector or a clusterset")), nil
+		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, "pass state=attention, a selector, a clusterset or a name_prefix")), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
@@ -70,7 +75,7 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 	// A caller sees only the clusters they may read.
 	clusters := all[:0:0]
 	for _, mc := range all {
-		if ocm.Visible(ctx, mc.Name) {
+		if ocm.Visible(ctx, mc.Name) && strings.HasPrefix(mc.Name, args.NamePrefix) {
 			clusters = append(clusters, mc)
 		}
 	}
@@ -85,11 +90,7 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 		}
 		return fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), nil
 	}
-	t, err := clusterTable(ctx, d, clusters)
-	if err != nil {
-		return "", err
-	}
-	return t.String(), nil
+	return fleetPage(ctx, d, clusters, args)
 }
 
 func describeFilter(args listClustersArgs) string {
@@ -104,44 +105,6 @@ func describeFilter(args listClustersArgs) string {
 		return " (none is registered)"
 	}
 	return strings.Join(parts, " and")
-}
-
-func clusterTable(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster) (*output.Table, error) {
-	now := d.Now()
-	t := &output.Table{Header: []string{"NAME", "ACCEPTED", "JOINED", "AVAILABLE", "KUBERNETES VERSION", "CLUSTERSET", "LEASE", "TAINTS", "ADDONS", "AGE"}}
-	for _, mc := range clusters {
-		if ocm.StateUnknown(mc) {
-			const u = "unknown"
-			t.Append(mc.Name, u, u, u, u, "", u, "", u, u)
-			continue
-		}
-		lease, err := d.Source.Lease(ctx, mc.Name)
-		if err != nil {
-			return nil, err
-		}
-		addons, err := d.Source.AddOns(ctx, mc.Name)
-		if err != nil {
-			return nil, err
-		}
-		healthy := 0
-		for _, a := range addons {
-			if ocm.AddOnHealthy(a) {
-				healthy++
-			}
-		}
-		t.Append(mc.Name,
-			fmt.Sprint(mc.Spec.HubAcceptsClient),
-			ocm.ConditionStatus(mc.Status.Conditions, clusterv1.ManagedClusterConditionJoined),
-			ocm.ConditionStatus(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable),
-			mc.Status.Version.Kubernetes,
-			mc.Labels[ocm.ClusterSetLabel],
-			ocm.LeaseOf(mc, lease, now).Short(),
-			taintsShort(mc.Spec.Taints),
-			fmt.Sprintf("%d/%d", healthy, len(addons)),
-			output.Age(mc.CreationTimestamp.Time, now),
-		)
-	}
-	return t, nil
 }
 
 // taintsShort renders taints as key:effect, dropping OCM's own key prefix.

@@ -231,8 +231,10 @@ func tableRows(t *testing.T, text string) []map[string]string {
 	t.Helper()
 	var lines []string
 	for _, line := range strings.Split(text, "\n") {
-		// A fan-out answer starts with how every cluster fared ("Fan-out over N cluster(s): ...", "Not ok: ...").
-		if strings.HasPrefix(line, "Fan-out over ") || strings.HasPrefix(line, "Not ok: ") {
+		// A fan-out answer starts with how every cluster fared ("Fan-out over N cluster(s): ...", "Not ok: ..."),
+		// list_clusters with counts over the fleet ("Fleet: ...") and may end with its cursor ("Showing ...").
+		if strings.HasPrefix(line, "Fan-out over ") || strings.HasPrefix(line, "Not ok: ") ||
+			strings.HasPrefix(line, "Fleet: ") || strings.HasPrefix(line, "Fleet by clusterset: ") || strings.HasPrefix(line, "Showing clusters ") {
 			continue
 		}
 		if strings.TrimSpace(line) != "" && !strings.HasPrefix(line, "[") {
