@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -32,14 +33,22 @@ func assertFleetTable(t *testing.T, c *client.Client) {
 	if len(rows) != len(names) {
 		t.Fatalf("want %d rows, got %d:\n%s", len(names), len(rows), text)
 	}
-	for i, name := range names {
-		r := rows[i]
-		if r["NAME"] != name || r["ACCEPTED"] != "true" || r["JOINED"] != "True" || r["AVAILABLE"] != "True" {
-			t.Errorf("row %d = %v, want %s accepted, joined and available", i, r, name)
+	// Clusters that need attention come first, so rows are matched by name, not by position.
+	byName := map[string]map[string]string{}
+	for _, r := range rows {
+		byName[r["NAME"]] = r
+	}
+	for _, name := range names {
+		r, ok := byName[name]
+		if !ok || r["ACCEPTED"] != "true" || r["JOINED"] != "True" || r["AVAILABLE"] != "True" {
+			t.Errorf("row of %s = %v, want it accepted, joined and available", name, r)
 		}
 		if !strings.HasPrefix(r["KUBERNETES VERSION"], "v1.") {
-			t.Errorf("row %d: kubernetes version %q", i, r["KUBERNETES VERSION"])
+			t.Errorf("row of %s: kubernetes version %q", name, r["KUBERNETES VERSION"])
 		}
+	}
+	if !strings.HasPrefix(text, fmt.Sprintf("Fleet: %d cluster(s): ", len(names))) {
+		t.Errorf("list_clusters does not start with the fleet's counts:\n%s", text)
 	}
 }
 
