@@ -8,7 +8,7 @@
 #   make fleet-up     start a test fleet in the background (.fleet/), make fleet-down stops it
 #
 # The first `make test` on a new machine builds the fleet's binaries from the Go module proxy
-# (etcd, kube-apiserver, kube-controller-manager, OCM, managed-serviceaccount): about half an hour on
+# (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, OCM, managed-serviceaccount, kwok): about half an hour on
 # 2 cores. They are cached outside the checkout (FLEET_BIN_CACHE) and reused afterwards.
 
 SHELL        := bash
