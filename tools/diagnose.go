@@ -43,7 +43,7 @@ func diagnoseTool(d Deps) server.ServerTool {
 			}
 			audit.Clusters(ctx, t.Name)
 		}
-		r := &diagnose.Runner{Source: d.Source, Configs: d.Clusters, Now: d.Now(), Offline: d.Offline,
+		r := &diagnose.Runner{Source: d.Source, Configs: d.Clusters, Now: d.Now(), Offline: d.Offline, Concurrency: d.FanOutConcurrency,
 			Permit: func(ctx context.Context, cluster string) bool {
 				ok, _ := d.permitted(ctx, []ocm.Target{{Name: cluster}}, false)
 				return len(ok) == 1

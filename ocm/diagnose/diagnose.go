@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -69,15 +70,20 @@ type Runner struct {
 	// Permit, when set, says whether a cluster may be diagnosed (the caller may read it); a fleet
 	// diagnosis covers only those.
 	Permit func(ctx context.Context, cluster string) bool
+	// Concurrency bounds how many clusters a fleet diagnosis checks at once (default 8).
+	Concurrency int
 
-	hub     dynamic.Interface
+	hub dynamic.Interface
+
+	mu      sync.Mutex // guards spokes and checked: a fleet diagnosis checks clusters concurrently
 	spokes  map[string]*spoke
 	checked []string
 }
 
 type spoke struct {
-	dyn dynamic.Interface
-	err error // why the spoke cannot be read: it was tried, and that is evidence
+	once sync.Once
+	dyn  dynamic.Interface
+	err  error // why the spoke cannot be read: it was tried, and that is evidence
 	// unchecked says why the spoke was not tried at all, which is no evidence about it.
 	unchecked string
 }
@@ -124,33 +130,43 @@ func (r *Runner) Run(ctx context.Context, t Target) (*Report, error) {
 	return &Report{Target: t, Findings: findings, Checked: r.checked, Took: time.Since(began)}, nil
 }
 
-func (r *Runner) check(what string) { r.checked = append(r.checked, what) }
+func (r *Runner) check(what string) {
+	r.mu.Lock()
+	r.checked = append(r.checked, what)
+	r.mu.Unlock()
+}
 
 // spokeClient returns a client for a spoke, or why there is none. It does not provision credentials for
 // a cluster that is not available (that would only wait for a token its agents cannot deliver), and a
 // cluster an archive does not hold is left unchecked.
 func (r *Runner) spokeClient(ctx context.Context, t ocm.Target) *spoke {
-	if s, ok := r.spokes[t.Name]; ok {
-		return s
+	r.mu.Lock()
+	s, ok := r.spokes[t.Name]
+	if !ok {
+		s = &spoke{}
+		r.spokes[t.Name] = s
 	}
-	s := &spoke{}
-	r.spokes[t.Name] = s
+	r.mu.Unlock()
+	s.once.Do(func() { r.connect(ctx, t, s) })
+	return s
+}
+
+func (r *Runner) connect(ctx context.Context, t ocm.Target, s *spoke) {
 	// Offline, Provisioned is always true: an archive needs no credentials.
 	if ocm.WouldWaitForToken(t, r.Configs.Provisioned) {
 		s.unchecked = ocm.NoCredentialsYet
-		return s
+		return
 	}
 	cfg, err := r.Configs.RESTConfig(ctx, t)
 	var notCollected interface{ NotCollected() bool }
 	if errors.As(err, &notCollected) && notCollected.NotCollected() {
 		s.unchecked = err.Error()
-		return s
+		return
 	}
 	if err == nil {
 		s.dyn, err = dynamic.NewForConfig(cfg)
 	}
 	s.err = err
-	return s
 }
 
 func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
@@ -158,17 +174,43 @@ func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
 	if err != nil {
 		return nil, err
 	}
-	var all []Finding
+	var names []string
 	for _, mc := range clusters {
-		if r.Permit != nil && !r.Permit(ctx, mc.Name) {
-			continue
+		if r.Permit == nil || r.Permit(ctx, mc.Name) {
+			names = append(names, mc.Name)
 		}
-		f, err := r.cluster(ctx, mc.Name)
-		if err != nil {
-			return nil, err
-		}
-		all = append(all, f...)
 	}
+	// Clusters are checked concurrently, with a bound; findings and checks keep the clusters' order.
+	per := make([][]Finding, len(names))
+	errs := make([]error, len(names))
+	sem := make(chan struct{}, max(r.Concurrency, 1))
+	if r.Concurrency <= 0 {
+		sem = make(chan struct{}, 8)
+	}
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				errs[i] = ctx.Err()
+				return
+			}
+			defer func() { <-sem }()
+			per[i], errs[i] = r.cluster(ctx, name)
+		}()
+	}
+	wg.Wait()
+	var all []Finding
+	for i := range names {
+		if errs[i] != nil {
+			return nil, errs[i]
+		}
+		all = append(all, per[i]...)
+	}
+	r.sortChecks(names)
 	cmas, err := r.list(ctx, r.hub, gvrCMA, "", "")
 	if err != nil {
 		return nil, err
@@ -181,6 +223,25 @@ func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
 		all = append(all, f...)
 	}
 	return all, nil
+}
+
+// sortChecks puts the checks of concurrently diagnosed clusters back in the clusters' order (each
+// cluster's own checks keep theirs: one goroutine made them).
+func (r *Runner) sortChecks(clusters []string) {
+	order := make(map[string]int, len(clusters))
+	for i, c := range clusters {
+		order[c] = i
+	}
+	rank := func(check string) int {
+		name, _, _ := strings.Cut(check, ":")
+		if i, ok := order[name]; ok {
+			return i
+		}
+		return len(clusters)
+	}
+	r.mu.Lock()
+	sort.SliceStable(r.checked, func(i, j int) bool { return rank(r.checked[i]) < rank(r.checked[j]) })
+	r.mu.Unlock()
 }
 
 // Render writes the report for a model: findings by severity, root cause first, compact.
