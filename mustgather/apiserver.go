@@ -669,7 +669,7 @@ func (v *starValues) length(s string, decoded bool) int {
 	if !ok {
 		n = int64(len(s))
 		if decoded {
-			n = int64(decodedLen(s))
+			n = int64(redact.DecodedLen(s))
 		}
 	}
 	n = min(n, maxElidedValue)

@@ -54,7 +54,7 @@ func (lengthValues) Data(_, b64 string) string {
 	if _, ok := parseElided(b64); ok {
 		return b64
 	}
-	return elidedValue(decodedLen(b64))
+	return elidedValue(redact.DecodedLen(b64))
 }
 
 func (lengthValues) StringData(_, s string) string {

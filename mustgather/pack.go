@@ -3,7 +3,6 @@ package mustgather
 import (
 	"archive/tar"
 	"compress/gzip"
-	"encoding/base64"
 	"io"
 	"io/fs"
 	"os"
@@ -69,12 +68,4 @@ func pack(dir, name, out string) (int64, error) {
 		return 0, err
 	}
 	return st.Size(), os.Rename(tmp, out)
-}
-
-// decodedLen is the byte length of a base64 value (its own length when it is not base64).
-func decodedLen(s string) int {
-	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
-		return len(b)
-	}
-	return len(s)
 }

@@ -109,9 +109,7 @@ func (f *elider) StringData(_, s string) string { return f.placeholder(s, false)
 func (f *elider) placeholder(value string, isBase64 bool) string {
 	n := len(value)
 	if isBase64 {
-		if raw, err := base64.StdEncoding.DecodeString(value); err == nil {
-			n = len(raw)
-		}
+		n = redact.DecodedLen(value)
 	}
 	fill := strings.Repeat("*", n)
 	if n >= len("<elided>") {
