@@ -180,11 +180,9 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 	select {
 	case res = <-done:
 	case <-ctx.Done():
-		if stdout.Capped() || stderr.Capped() {
-			res = Result{Stdout: stdout.String(), Stderr: stderr.String()}
-			break
+		if !stdout.Capped() && !stderr.Capped() {
+			return Result{Err: fmt.Errorf("%w after %s", ErrTimeout, r.Timeout)}
 		}
-		return Result{Err: fmt.Errorf("%w after %s", ErrTimeout, r.Timeout)}
 	}
 	if stdout.Capped() || stderr.Capped() {
 		// The cap stopped the command; what it printed so far is the answer, and the failure the stop

@@ -2,6 +2,7 @@ package kubectl
 
 import (
 	"fmt"
+	"io"
 	"regexp"
 	"sort"
 	"strings"
@@ -23,7 +24,7 @@ func policyGetter() *clientGetter {
 func checkFlags(cmd *cobra.Command, path string, args []string) ([]string, error) {
 	cmd.InitDefaultHelpFlag()
 	fs := cmd.Flags()
-	fs.SetOutput(discard{})
+	fs.SetOutput(io.Discard)
 	if err := cmd.ParseFlags(args); err != nil {
 		return nil, explainParseError(path, err)
 	}
@@ -101,7 +102,3 @@ func allowedList(path string) string {
 	sort.Strings(names)
 	return strings.Join(names, " ")
 }
-
-type discard struct{}
-
-func (discard) Write(p []byte) (int, error) { return len(p), nil }

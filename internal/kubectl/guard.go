@@ -164,7 +164,9 @@ func bindingProblem(doc any) string {
 	return why
 }
 
-// secretProblem refuses Secrets the token controller would fill with a ServiceAccount token.
+// secretProblem refuses Secrets the token controller would fill with a ServiceAccount token, wherever
+// the decoded body names that type (an object, a patch, YAML). It searches the body re-encoded, so that
+// escapes such as \/ in the request cannot hide the name.
 func secretProblem(doc any) string {
 	raw, _ := json.Marshal(doc)
 	if bytes.Contains(raw, []byte("kubernetes.io/service-account-token")) {
@@ -202,10 +204,7 @@ func parseAPIPath(p string) apiPath {
 		r.name = parts[1]
 	}
 	if len(parts) > 2 {
-		r.subresource = strings.Join(parts[2:], "/")
-		if i := strings.Index(r.subresource, "/"); i >= 0 {
-			r.subresource = r.subresource[:i] // pods/x/proxy/<anything>
-		}
+		r.subresource = parts[2] // pods/x/proxy/<anything>: the subresource is proxy
 	}
 	return r
 }

@@ -84,7 +84,6 @@ var absentFlags = map[string]string{
 	"tls-server-name": "TLS settings are fixed by the server", "proxy-url": "the connection is fixed by the server",
 	"cache-dir": "the discovery cache is managed by the server", "kuberc": "local preference files are not read",
 	"k":       "it reads directories on the server's host: render the kustomization and pass it in the manifest argument",
-	"raw":     "it reads arbitrary API paths (and would bypass Secret elision): use get with a resource type",
 	"profile": "profiling writes files on the server's host", "profile-output": "profiling writes files on the server's host",
 	"v": "verbosity flags would print requests, headers and tokens", "vmodule": "verbosity flags are not available",
 	"log-flush-frequency": "log flags are not available",

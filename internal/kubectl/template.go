@@ -24,10 +24,7 @@ func outputFormat(v string) error {
 			return fmt.Errorf("output %q takes no value", name)
 		}
 		return nil
-	case "go-template", "template", "templatefile":
-		if name == "templatefile" {
-			break
-		}
+	case "go-template", "template":
 		if !hasTmpl {
 			return nil // the template comes in --template
 		}
