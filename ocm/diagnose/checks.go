@@ -142,7 +142,13 @@ func (r *Runner) inspectKubeconfigSecret(sec *unstructured.Unstructured, hubHost
 // which agents never use); the server of the kube-public/cluster-info kubeconfig that bootstrapping
 // publishes; and the API URLs the hub's own registration (local-cluster) publishes. Empty when none is
 // known: then the comparison is not made, for an address that cannot be checked is no evidence.
+// They are read once per diagnosis, however many clusters' agents are checked.
 func (r *Runner) hubHosts(ctx context.Context) []string {
+	r.hubURLsOnce.Do(func() { r.hubURLs = r.readHubHosts(ctx) })
+	return r.hubURLs
+}
+
+func (r *Runner) readHubHosts(ctx context.Context) []string {
 	if r.Offline {
 		return nil
 	}

@@ -75,6 +75,9 @@ type Runner struct {
 
 	hub dynamic.Interface
 
+	hubURLsOnce sync.Once
+	hubURLs     []string // the URLs the hub publishes to its agents (hubHosts)
+
 	mu      sync.Mutex // guards spokes and checked: a fleet diagnosis checks clusters concurrently
 	spokes  map[string]*spoke
 	checked []string
