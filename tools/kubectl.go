@@ -141,11 +141,7 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	runs := d.fanOut(ctx, targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
-		left := timeout
-		if dl, ok := ctx.Deadline(); ok {
-			left = time.Until(dl)
-		}
-		return d.runOne(ctx, t, plan, manifest, left, timeout)
+		return d.runOne(ctx, t, plan, manifest, timeout)
 	})
 	hint := narrowHint(plan)
 	if !sel.Many {
@@ -209,20 +205,25 @@ func skippedLines(skipped map[string]string) string {
 	return b.String()
 }
 
-// runOne runs the plan on one cluster, with its credentials.
-// left is what remains of the call's deadline; timeout is the call's whole limit, for messages.
-func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, left, timeout time.Duration) kubectl.Result {
-	if left <= 0 {
+// runOne runs the plan on one cluster, with its credentials, within what is left of the call's deadline
+// (ctx carries it); timeout is the call's whole limit, for messages.
+func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration) kubectl.Result {
+	timedOut := func() kubectl.Result {
 		return kubectl.Result{Err: fmt.Errorf("cluster %s did not finish within %s: %w", t.Name, timeout, kubectl.ErrTimeout)}
 	}
-	ctx, cancel := context.WithTimeout(ctx, left)
-	defer cancel()
+	if ctx.Err() != nil {
+		return timedOut()
+	}
 	cfg, err := d.Clusters.RESTConfig(ctx, t)
 	if err != nil {
 		return kubectl.Result{Err: err}
 	}
+	left := timeout
 	if dl, ok := ctx.Deadline(); ok {
 		left = time.Until(dl)
+	}
+	if left <= 0 {
+		return timedOut()
 	}
 	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: left})
 	if res.Err != nil {

@@ -30,16 +30,19 @@ type clusterRow struct {
 
 func (r clusterRow) attention() bool { return len(r.reasons) > 0 }
 
-// group orders rows: attention first, then healthy, then unknown.
-func (r clusterRow) group() string {
+// state is what the state filter matches: attention, healthy or unknown.
+func (r clusterRow) state() string {
 	switch {
 	case r.attention():
-		return "a"
+		return "attention"
 	case r.unknown:
-		return "u"
+		return "unknown"
 	}
-	return "h"
+	return "healthy"
 }
+
+// group orders rows, and starts their cursors: attention (a) first, then healthy (h), then unknown (u).
+func (r clusterRow) group() string { return r.state()[:1] }
 
 func clusterRows(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster) ([]clusterRow, error) {
 	now := d.Now()
@@ -114,7 +117,7 @@ func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster
 	b.WriteString(fleetSummary(rows))
 	picked := rows[:0:0]
 	for _, r := range rows {
-		if args.State == "" || (args.State == "attention") == r.attention() && (args.State == "unknown") == r.unknown {
+		if args.State == "" || r.state() == args.State {
 			picked = append(picked, r)
 		}
 	}
