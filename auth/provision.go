@@ -115,12 +115,13 @@ const TokenValidity = 24 * time.Hour
 // or narrow it), and short-lived rotated tokens.
 func (p *Provider) ensureMSA(ctx context.Context, cluster string) error {
 	msas := p.msa.AuthenticationV1beta1().ManagedServiceAccounts(cluster)
+	rot := msav1beta1.ManagedServiceAccountRotation{Enabled: true, Validity: metav1.Duration{Duration: TokenValidity}}
 	cur, err := msas.Get(ctx, p.opts.MSAName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		msa := &msav1beta1.ManagedServiceAccount{
 			ObjectMeta: metav1.ObjectMeta{Name: p.opts.MSAName, Namespace: cluster, Labels: map[string]string{ManagedByLabel: managedByValue},
 				Annotations: map[string]string{ModeAnnotation: p.opts.Mode()}},
-			Spec: msav1beta1.ManagedServiceAccountSpec{Rotation: msav1beta1.ManagedServiceAccountRotation{Enabled: true, Validity: metav1.Duration{Duration: TokenValidity}}},
+			Spec: msav1beta1.ManagedServiceAccountSpec{Rotation: rot},
 		}
 		_, err := msas.Create(ctx, msa, metav1.CreateOptions{})
 		if err == nil {
@@ -141,7 +142,6 @@ func (p *Provider) ensureMSA(ctx context.Context, cluster string) error {
 			"would share one identity on the spoke. Give this server its own --msa-name (e.g. %s-%s), or delete the ManagedServiceAccount "+
 			"%q in every cluster namespace to switch the grant", cluster, p.opts.MSAName, mode, p.opts.Mode(), p.opts.MSAName, modeSuffix(p.opts), p.opts.MSAName)
 	}
-	rot := msav1beta1.ManagedServiceAccountRotation{Enabled: true, Validity: metav1.Duration{Duration: TokenValidity}}
 	if cur.Annotations[ModeAnnotation] == p.opts.Mode() && cur.Spec.Rotation == rot {
 		return nil
 	}
