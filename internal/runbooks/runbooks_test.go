@@ -13,7 +13,9 @@ func TestBuiltinRunbooksAreComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"cluster-unknown", "agent-hub-credentials-invalid", "addon-not-created", "addon-unavailable",
-		"serviceaccount-token-missing", "manifestwork-failed", "placement-no-decisions", "spoke-api-unreadable"}
+		"serviceaccount-token-missing", "manifestwork-failed", "placement-no-decisions", "spoke-api-unreadable",
+		"pod-crashloop", "pod-oomkilled", "pod-image-pull", "pod-unschedulable", "service-no-endpoints", "pdb-blocks-disruption",
+		"rollout-stuck", "job-failed", "node-pressure"}
 	for _, name := range want {
 		rb := s.Get("runbook://ocm/" + name)
 		if rb == nil {
@@ -52,6 +54,15 @@ func TestSearchRanks(t *testing.T) {
 		{"NoManagedClusterSetBindings placement decisions", "runbook://ocm/placement-no-decisions"},
 		{"TokenReported managedserviceaccount", "runbook://ocm/serviceaccount-token-missing"},
 		{"vpn flaps emea", "runbook://team/vpn"},
+		{"OOMKilled exit code 137 memory limit", "runbook://ocm/pod-oomkilled"},
+		{"ImagePullBackOff registry tag", "runbook://ocm/pod-image-pull"},
+		{"PodDisruptionBudget drain disruptions allowed", "runbook://ocm/pdb-blocks-disruption"},
+		{"CrashLoopBackOff logs previous", "runbook://ocm/pod-crashloop"},
+		{"FailedScheduling didn't match node affinity selector", "runbook://ocm/pod-unschedulable"},
+		{"BackoffLimitExceeded job", "runbook://ocm/job-failed"},
+		{"ProgressDeadlineExceeded ResourceQuota", "runbook://ocm/rollout-stuck"},
+		{"DiskPressure node evicted", "runbook://ocm/node-pressure"},
+		{"EndpointSlices selector service", "runbook://ocm/service-no-endpoints"},
 	}
 	for _, tc := range tests {
 		hits := s.Search(tc.query, 3)
