@@ -4,17 +4,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 	"time"
 
 	"golang.org/x/sync/singleflight"
 	authenticationv1 "k8s.io/api/authentication/v1"
-	authorizationv1 "k8s.io/api/authorization/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/utils/lru"
@@ -205,177 +202,4 @@ func (a *Authenticator) judge(st authenticationv1.TokenReviewStatus) error {
 		}
 	}
 	return fmt.Errorf("%w: its audiences %v do not include %s", ErrWrongAudience, st.Audiences, strings.Join(a.opts.Audiences, ", "))
-}
-
-// Permission is what a SubjectAccessReview asks, for one cluster (its name becomes the resource name).
-type Permission struct {
-	Verb, Group, Resource, Subresource string
-}
-
-func (p Permission) String() string {
-	r := p.Resource
-	if p.Subresource != "" {
-		r += "/" + p.Subresource
-	}
-	if p.Group != "" {
-		r += "." + p.Group
-	}
-	return p.Verb + " " + r
-}
-
-// Default size and lifetime of the ClusterAuthorizer's cache.
-const (
-	DefaultAuthzCacheTTL  = 10 * time.Second
-	DefaultAuthzCacheSize = 16384
-)
-
-// AuthorizerOptions configure a ClusterAuthorizer.
-type AuthorizerOptions struct {
-	// Read and Write are what reading and changing a cluster need, asked on the cluster's name.
-	Read, Write Permission
-	// Hub is what reading the hub itself needs when the hub is not registered as a ManagedCluster of
-	// itself; it is asked without a resource name. (When it is registered, Read on that ManagedCluster's
-	// name applies, as for any cluster.)
-	Hub Permission
-	// TTL bounds how long an answer is reused (default 10s); Timeout bounds each review.
-	TTL, Timeout time.Duration
-	// CacheSize bounds the cache of answers (least recently used first out); default 16384.
-	CacheSize int
-	// Now is the cache's clock (tests pin it); default time.Now.
-	Now func() time.Time
-}
-
-// ClusterAuthorizer decides, per caller and cluster, with SubjectAccessReviews on the hub. Its answers are
-// cached per whole identity (user, UID, groups and extra) and question, so two callers that differ in any
-// of them never share an answer.
-type ClusterAuthorizer struct {
-	hub   kubernetes.Interface
-	opts  AuthorizerOptions
-	cache *lru.Cache // identity+question hash -> sarEntry
-}
-
-type sarEntry struct {
-	allowed bool
-	expires time.Time
-}
-
-// NewClusterAuthorizer builds an authorizer.
-func NewClusterAuthorizer(hub kubernetes.Interface, o AuthorizerOptions) *ClusterAuthorizer {
-	if o.TTL <= 0 {
-		o.TTL = DefaultAuthzCacheTTL
-	}
-	if o.Timeout <= 0 {
-		o.Timeout = 15 * time.Second
-	}
-	if o.CacheSize <= 0 {
-		o.CacheSize = DefaultAuthzCacheSize
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return &ClusterAuthorizer{hub: hub, opts: o, cache: lru.New(o.CacheSize)}
-}
-
-// Allowed reports whether the request's caller may read (or change) the cluster. Without a caller
-// (stdio) everything the hub identity allows is allowed. The error explains a denial.
-func (z *ClusterAuthorizer) Allowed(ctx context.Context, cluster string, write bool) error {
-	perm, what := z.opts.Read, "read"
-	if write {
-		perm, what = z.opts.Write, "change"
-	}
-	return z.decide(ctx, perm, cluster, what, cluster)
-}
-
-// AllowedHub reports whether the request's caller may read the hub itself when the hub is not registered
-// as a ManagedCluster of itself (Hub permission, asked without a resource name).
-func (z *ClusterAuthorizer) AllowedHub(ctx context.Context) error {
-	return z.decide(ctx, z.opts.Hub, "", "read", "the hub")
-}
-
-func (z *ClusterAuthorizer) decide(ctx context.Context, perm Permission, name, what, subject string) error {
-	c := CallerFrom(ctx)
-	if c == nil {
-		return nil
-	}
-	key := reviewKey(c, perm, name)
-	now := z.opts.Now()
-	var e sarEntry
-	v, ok := z.cache.Get(key)
-	if ok {
-		e = v.(sarEntry)
-	}
-	if !ok || !now.Before(e.expires) {
-		allowed, err := z.review(ctx, c, perm, name)
-		if err != nil {
-			return err
-		}
-		e = sarEntry{allowed: allowed, expires: now.Add(z.opts.TTL)}
-		z.cache.Add(key, e)
-	}
-	if !e.allowed {
-		return &DeniedError{Caller: c.User, Cluster: subject, What: what, Needs: perm, Name: name}
-	}
-	return nil
-}
-
-// reviewKey identifies a question and the whole identity asking it: user, UID, groups (sorted) and extra
-// (sorted keys, each with its values sorted). It is a hash of an unambiguous encoding, so no value can
-// pose as a separator.
-func reviewKey(c *Caller, p Permission, name string) string {
-	groups := slices.Clone(c.Groups)
-	sort.Strings(groups)
-	keys := make([]string, 0, len(c.Extra))
-	for k := range c.Extra {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	extra := make([][]string, 0, len(keys))
-	for _, k := range keys {
-		vals := slices.Clone(c.Extra[k])
-		sort.Strings(vals)
-		extra = append(extra, append([]string{k}, vals...))
-	}
-	data, _ := json.Marshal([]any{c.User, c.UID, groups, extra, p.Verb, p.Group, p.Resource, p.Subresource, name})
-	sum := sha256.Sum256(data)
-	return hex.EncodeToString(sum[:])
-}
-
-func (z *ClusterAuthorizer) review(ctx context.Context, c *Caller, p Permission, name string) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, z.opts.Timeout)
-	defer cancel()
-	extra := map[string]authorizationv1.ExtraValue{}
-	for k, v := range c.Extra {
-		extra[k] = v
-	}
-	sar := &authorizationv1.SubjectAccessReview{Spec: authorizationv1.SubjectAccessReviewSpec{
-		User: c.User, UID: c.UID, Groups: c.Groups, Extra: extra,
-		ResourceAttributes: &authorizationv1.ResourceAttributes{
-			Verb: p.Verb, Group: p.Group, Resource: p.Resource, Subresource: p.Subresource, Name: name,
-		},
-	}}
-	res, err := z.hub.AuthorizationV1().SubjectAccessReviews().Create(ctx, sar, metav1.CreateOptions{})
-	if err != nil {
-		what := "cluster " + name
-		if name == "" {
-			what = "the hub"
-		}
-		return false, fmt.Errorf("checking %s's access to %s with the hub: %w", c.User, what, err)
-	}
-	return res.Status.Allowed, nil
-}
-
-// DeniedError is a per-cluster authorization refusal.
-type DeniedError struct {
-	// Cluster is the cluster's name, or "the hub".
-	Caller, Cluster, What string
-	Needs                 Permission
-	// Name is the resource name the permission was asked on ("" for any).
-	Name string
-}
-
-func (e *DeniedError) Error() string {
-	if e.Name == "" {
-		return fmt.Sprintf("%s may not %s %s: that needs %q in the hub's RBAC", e.Caller, e.What, e.Cluster, e.Needs.String())
-	}
-	return fmt.Sprintf("%s may not %s cluster %s: that needs %q on %s in the hub's RBAC", e.Caller, e.What, e.Cluster, e.Needs.String(), e.Name)
 }

@@ -55,6 +55,32 @@ func Visible(ctx context.Context, cluster string) bool {
 	return !ok || v(ctx, cluster)
 }
 
+// VisibilityMany is Visibility for many clusters at once: one answer per cluster, in their order.
+type VisibilityMany func(ctx context.Context, clusters []string) []bool
+
+type visibilityManyKey struct{}
+
+// WithVisibilityMany is WithVisibility with a bulk form of v, which VisibleMany asks: a question about a
+// whole fleet then costs what the bulk form makes it cost, not one question per cluster.
+func WithVisibilityMany(ctx context.Context, v Visibility, many VisibilityMany) context.Context {
+	return context.WithValue(WithVisibility(ctx, v), visibilityManyKey{}, many)
+}
+
+// VisibleMany reports, for each cluster, whether the request's caller may see it.
+func VisibleMany(ctx context.Context, clusters []string) []bool {
+	out := make([]bool, len(clusters))
+	v, ok := ctx.Value(visibilityKey{}).(Visibility)
+	if many, bulk := ctx.Value(visibilityManyKey{}).(VisibilityMany); ok && bulk {
+		if got := many(ctx, clusters); len(got) == len(clusters) {
+			return got
+		}
+	}
+	for i, c := range clusters {
+		out[i] = !ok || v(ctx, c)
+	}
+	return out
+}
+
 // UnknownClusterError is returned for a name the hub does not know; it suggests the closest names the
 // caller may see.
 type UnknownClusterError struct {

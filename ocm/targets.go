@@ -90,8 +90,13 @@ func ResolveMany(ctx context.Context, src Source, arg string) (Selection, error)
 		}
 		return sel, nil
 	}
-	for _, mc := range picked {
-		if !Visible(ctx, mc.Name) {
+	names := make([]string, len(picked))
+	for i, mc := range picked {
+		names[i] = mc.Name
+	}
+	visible := VisibleMany(ctx, names)
+	for i, mc := range picked {
+		if !visible[i] {
 			continue
 		}
 		if c := meta.FindStatusCondition(mc.Status.Conditions, clusterv1.ManagedClusterConditionAvailable); !StateUnknown(mc) && (c == nil || c.Status != "True") {

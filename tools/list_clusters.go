@@ -73,10 +73,20 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 		}
 	}
 	// A caller sees only the clusters they may read.
+	var names []string
+	for _, mc := range all {
+		if strings.HasPrefix(mc.Name, args.NamePrefix) {
+			names = append(names, mc.Name)
+		}
+	}
+	visible := ocm.VisibleMany(ctx, names) // one question for the whole list
 	clusters := all[:0:0]
 	for _, mc := range all {
-		if ocm.Visible(ctx, mc.Name) && strings.HasPrefix(mc.Name, args.NamePrefix) {
-			clusters = append(clusters, mc)
+		if strings.HasPrefix(mc.Name, args.NamePrefix) {
+			if visible[0] {
+				clusters = append(clusters, mc)
+			}
+			visible = visible[1:]
 		}
 	}
 	if len(clusters) == 0 {

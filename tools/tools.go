@@ -64,9 +64,17 @@ func (d Deps) scoped(next server.ToolHandlerFunc) server.ToolHandlerFunc {
 		return next
 	}
 	visible := func(ctx context.Context, cluster string) bool { return d.Authz.Allowed(ctx, cluster, false) == nil }
+	visibleMany := func(ctx context.Context, clusters []string) []bool {
+		errs := d.allowedMany(ctx, clusters, false)
+		out := make([]bool, len(errs))
+		for i, err := range errs {
+			out[i] = err == nil
+		}
+		return out
+	}
 	return func(ctx context.Context, req mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		if auth.CallerFrom(ctx) != nil {
-			ctx = ocm.WithVisibility(ctx, visible)
+			ctx = ocm.WithVisibilityMany(ctx, visible, visibleMany)
 		}
 		return next(ctx, req)
 	}
@@ -102,6 +110,13 @@ func (d Deps) permitted(ctx context.Context, targets []ocm.Target, write bool) (
 	if d.Authz == nil {
 		return targets, nil
 	}
+	var names []string
+	for _, t := range targets {
+		if !t.Hub {
+			names = append(names, t.Name)
+		}
+	}
+	errs := d.allowedMany(ctx, names, write)
 	var ok []ocm.Target
 	var denied []error
 	for _, t := range targets {
@@ -109,7 +124,9 @@ func (d Deps) permitted(ctx context.Context, targets []ocm.Target, write bool) (
 			ok = append(ok, t)
 			continue
 		}
-		if err := d.Authz.Allowed(ctx, t.Name, write); err != nil {
+		err := errs[0]
+		errs = errs[1:]
+		if err != nil {
 			audit.Denied(ctx, t.Name)
 			denied = append(denied, err)
 			continue
@@ -117,6 +134,26 @@ func (d Deps) permitted(ctx context.Context, targets []ocm.Target, write bool) (
 		ok = append(ok, t)
 	}
 	return ok, denied
+}
+
+// BulkAuthorizer is an Authorizer that answers for many clusters at once (auth.ClusterAuthorizer: one
+// hub review when the caller may use every cluster, else concurrent reviews).
+type BulkAuthorizer interface {
+	AllowedMany(ctx context.Context, clusters []string, write bool) []error
+}
+
+// allowedMany asks the Authorizer about many clusters, in bulk when it can answer so.
+func (d Deps) allowedMany(ctx context.Context, clusters []string, write bool) []error {
+	if b, ok := d.Authz.(BulkAuthorizer); ok {
+		if errs := b.AllowedMany(ctx, clusters, write); len(errs) == len(clusters) {
+			return errs
+		}
+	}
+	errs := make([]error, len(clusters))
+	for i, c := range clusters {
+		errs[i] = d.Authz.Allowed(ctx, c, write)
+	}
+	return errs
 }
 
 // Connector gives REST configs for targets and reports the state of spoke credentials (auth.Provider).
