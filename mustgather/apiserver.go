@@ -19,7 +19,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
@@ -118,18 +117,18 @@ func (a *Archive) serveResource(w *response, req *http.Request, c *Cluster, grou
 		a.list(w, req, c, gr, ns)
 		warn(w, c, gr)
 	case len(p) == 2:
-		obj, err := c.Get(gr, ns, p[1])
-		if err != nil {
-			c.note(gr, unreadableNote(c.relPath(c.Find(gr, ns, p[1]).file), innerError(err)))
+		o := c.Find(gr, ns, p[1])
+		if o == nil {
+			w.status(apierrors.NewNotFound(gr, p[1]))
+			return
+		}
+		if rec := c.record(o); rec.err != nil {
+			c.note(gr, unreadableNote(c.relPath(o.file), innerError(rec.err)))
 			warn(w, c, gr)
 			w.status(apierrors.NewInternalError(fmt.Errorf("the must-gather file of %s %s is not valid YAML", gr, p[1])))
 			return
 		}
-		if obj == nil {
-			w.status(apierrors.NewNotFound(gr, p[1]))
-			return
-		}
-		a.write(w, req, c, gr, []*unstructured.Unstructured{obj}, false)
+		a.write(w, req, c, gr, []*Object{o}, false)
 	case len(p) == 3 && gr.Resource == "pods" && p[2] == "log":
 		a.podLog(w, req, c, ns, p[1])
 	default:
@@ -149,25 +148,9 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 		w.status(apierrors.NewBadRequest(err.Error()))
 		return
 	}
-	var items []*unstructured.Unstructured
+	var items []*Object
 	if r := c.Resources[gr]; r != nil {
-		var matched []*Object
-		for _, o := range r.Candidates(lsel) {
-			if (ns == "" || o.Namespace == ns) && lsel.Matches(labels.Set(o.Labels)) {
-				matched = append(matched, o)
-			}
-		}
-		loaded, errs := c.loadEach(matched)
-		for i, u := range loaded {
-			if errs[i] != nil {
-				// A file that does not parse is left out of the answer, and said (as a warning).
-				c.note(gr, unreadableNote(c.relPath(matched[i].file), innerError(errs[i])))
-				continue
-			}
-			if matchFields(u.Object, fsel) {
-				items = append(items, u)
-			}
-		}
+		items = c.selectObjects(gr, r, ns, lsel, fsel)
 	} else if !c.knows(gr) {
 		w.status(apierrors.NewNotFound(gr, ""))
 		return
@@ -211,54 +194,23 @@ func matchFields(o map[string]any, sel fields.Selector) bool {
 }
 
 // write answers with a table when the client asks for one (kubectl get), else with objects.
-func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.GroupResource, items []*unstructured.Unstructured, isList bool) {
+func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.GroupResource, items []*Object, isList bool) {
+	var err error
 	if strings.Contains(req.Header.Get("Accept"), "as=Table") {
-		w.json(c.table(gr, items, a.ReferenceTime(), req.URL.Query().Get("includeObject")))
-		return
+		err = c.writeTable(&w.body, gr, items, req.URL.Query().Get("includeObject"))
+	} else {
+		err = c.writeObjects(&w.body, gr, items, isList)
 	}
-	items, err := encodeElided(items, gr == grSecrets)
 	if err != nil {
-		w.status(apierrors.NewBadRequest(err.Error()))
-		return
-	}
-	if !isList {
-		w.json(items[0].Object)
-		return
-	}
-	r := c.resource(gr)
-	list := map[string]any{
-		"apiVersion": r.GVR.GroupVersion().String(), "kind": r.Kind + "List",
-		"metadata": map[string]any{"resourceVersion": "1"},
-	}
-	objs := make([]any, len(items))
-	for i, o := range items {
-		objs[i] = o.Object
-	}
-	list["items"] = objs
-	w.json(list)
-}
-
-// table renders rows like the API server: each row carries its object's metadata (includeObject=Metadata,
-// the default), the whole object (Object) or nothing (None).
-func (c *Cluster) table(gr schema.GroupResource, items []*unstructured.Unstructured, now time.Time, include string) *metav1.Table {
-	p := c.printerFor(gr)
-	t := &metav1.Table{TypeMeta: metav1.TypeMeta{Kind: "Table", APIVersion: "meta.k8s.io/v1"}, ColumnDefinitions: p.definitions()}
-	t.ResourceVersion = "1"
-	for _, o := range items {
-		row := metav1.TableRow{Cells: p.row(o.Object, now)}
-		switch include {
-		case "Object":
-			row.Object = runtime.RawExtension{Object: o}
-		case "None":
-		default:
-			md, _, _ := unstructured.NestedMap(o.Object, "metadata")
-			row.Object = runtime.RawExtension{Object: &unstructured.Unstructured{Object: map[string]any{
-				"apiVersion": "meta.k8s.io/v1", "kind": "PartialObjectMetadata", "metadata": md,
-			}}}
+		w.body.Reset()
+		if errors.Is(err, errElidedAnswer) {
+			w.status(apierrors.NewBadRequest(err.Error()))
+			return
 		}
-		t.Rows = append(t.Rows, row)
+		w.status(apierrors.NewInternalError(errors.New(innerError(err))))
+		return
 	}
-	return t
+	w.header.Set("Content-Type", "application/json")
 }
 
 func (a *Archive) podLog(w *response, req *http.Request, c *Cluster, ns, pod string) {

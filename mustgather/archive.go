@@ -30,6 +30,8 @@ type Archive struct {
 
 	workDir string // private unpack folder, removed by Close
 	limits  Limits
+	ix      *indexer
+	refTime time.Time // ReferenceTime, once the archive is indexed
 }
 
 // OpenOptions configure Open.
@@ -63,6 +65,7 @@ func Open(path string, o OpenOptions) (*Archive, error) {
 		}
 		root = a.workDir
 	}
+	a.startIndex(o)
 	if err := a.index(root, o.Limits); err != nil {
 		a.Close()
 		return nil, err
@@ -71,6 +74,7 @@ func Open(path string, o OpenOptions) (*Archive, error) {
 		a.Close()
 		return nil, fmt.Errorf("%s holds no must-gather data: no cluster-scoped-resources/ or namespaces/ folder was found", path)
 	}
+	a.decodeAll()
 	return a, nil
 }
 
@@ -79,6 +83,9 @@ func Open(path string, o OpenOptions) (*Archive, error) {
 func (a *Archive) ReferenceTime() time.Time {
 	if !a.CollectedAt.IsZero() {
 		return a.CollectedAt
+	}
+	if !a.refTime.IsZero() {
+		return a.refTime
 	}
 	var newest time.Time
 	for _, c := range a.Clusters {
@@ -95,8 +102,9 @@ func (a *Archive) ReferenceTime() time.Time {
 	return newest
 }
 
-// Close removes the unpacked copy, if any.
+// Close stops the index builder and removes the index and the unpacked copy, if any.
 func (a *Archive) Close() {
+	a.closeIndex()
 	if a.workDir != "" {
 		_ = os.RemoveAll(a.workDir)
 	}
@@ -147,7 +155,7 @@ func (a *Archive) index(root string, lim Limits) error {
 		for _, r := range res {
 			objects += len(r.Objects)
 		}
-		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs, cache: lru.New(parsedCacheSize), skipped: skipped}
+		c := &Cluster{Name: g.name, Dirs: g.roots, Resources: res, Logs: s.logs, cache: lru.New(parsedCacheSize), skipped: skipped, spill: a.ix.spill}
 		c.nameKinds()
 		if c.Name == "" {
 			c.Name = deriveName(c, g.roots[0], root, archiveName(a.Path))

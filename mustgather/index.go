@@ -2,6 +2,7 @@ package mustgather
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/labels"
@@ -18,8 +20,6 @@ import (
 	"k8s.io/apimachinery/pkg/selection"
 	"k8s.io/utils/lru"
 	"sigs.k8s.io/yaml"
-
-	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
 )
 
 // Resource is one kind of object found for a cluster.
@@ -30,6 +30,19 @@ type Resource struct {
 	Objects    []*Object // sorted by namespace, then name
 	// byLabel indexes objects by "key=value", in Objects order, for equality selectors.
 	byLabel map[string][]*Object
+
+	printerOnce sync.Once
+	printer     printer
+}
+
+// InNamespace returns the objects of one namespace ("" for all), in Objects order.
+func (r *Resource) InNamespace(ns string) []*Object {
+	if ns == "" {
+		return r.Objects
+	}
+	lo := sort.Search(len(r.Objects), func(i int) bool { return r.Objects[i].Namespace >= ns })
+	hi := sort.Search(len(r.Objects), func(i int) bool { return r.Objects[i].Namespace > ns })
+	return r.Objects[lo:hi]
 }
 
 // Candidates returns the objects that can match a label selector: for a selector with an equality
@@ -62,15 +75,20 @@ func (r *Resource) indexLabels() {
 	}
 }
 
-// Object is an indexed object: what list filtering needs is read when the archive is opened; the
-// object itself is parsed when asked for, and kept in a bounded cache. A large archive opens fast and
-// costs little memory.
+// Object is an indexed object. What label selectors need is read when the archive is opened; then
+// the object's file is decoded once (see record.go), by the index builder or by the first query that
+// needs it, and answers come from that record. Parsed objects are kept in a bounded cache.
 type Object struct {
 	Namespace, Name string
 	Labels          map[string]string
 	file            string
 	index           int  // position in a List file, -1 for a file of its own
 	secret          bool // read from the secrets resource
+
+	grp     *fileGroup
+	rec     *record // set once grp is decoded
+	rowOnce sync.Once
+	row     *tableRow
 }
 
 // Cluster is everything an archive holds about one cluster.
@@ -82,7 +100,12 @@ type Cluster struct {
 	// Logs by namespace/pod/container.
 	Logs map[string]*ContainerLogs
 
-	cache *lru.Cache // file path or path#index -> *unstructured.Unstructured
+	cache *lru.Cache // *Object -> *unstructured.Unstructured
+	spill *spill     // the decoded objects, as JSON
+	// now is the archive's reference time, for the ages in rows; rowsReady says it is set, so that
+	// decoding a file renders its rows too.
+	now       time.Time
+	rowsReady bool
 	// skipped notes the files left out, by resource: found unreadable when indexed, or when served.
 	skipped   map[schema.GroupResource][]string
 	skippedMu sync.Mutex
@@ -230,37 +253,24 @@ func (c *Cluster) Get(gr schema.GroupResource, ns, name string) (*unstructured.U
 	return c.Load(o)
 }
 
-// Load parses an object (from the cache when it was read recently). Every credential it holds is
-// elided first, whatever made the archive: nothing read from an archive holds one.
+// Load returns an object, decoded from the index (from the cache when it was read recently). Every
+// credential it holds was elided when its file was decoded, whatever made the archive: nothing read
+// from an archive holds one.
 func (c *Cluster) Load(o *Object) (*unstructured.Unstructured, error) {
-	key := fmt.Sprintf("%s#%d", o.file, o.index)
-	if v, ok := c.cache.Get(key); ok {
+	if v, ok := c.cache.Get(o); ok {
 		return v.(*unstructured.Unstructured), nil
 	}
-	data, err := os.ReadFile(o.file)
+	data, _, err := c.raw(o)
 	if err != nil {
 		return nil, err
 	}
-	objs, err := parseBytes(o.file, data)
-	if err != nil {
-		return nil, err
+	var m map[string]any
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", o.file, err)
 	}
-	if o.secret || redact.MayHold(data) {
-		for _, obj := range objs {
-			elideObject(obj.Object, o.secret)
-		}
-	}
-	for i, obj := range objs {
-		idx := i
-		if o.index < 0 {
-			idx = -1
-		}
-		c.cache.Add(fmt.Sprintf("%s#%d", o.file, idx), obj)
-	}
-	if v, ok := c.cache.Get(key); ok {
-		return v.(*unstructured.Unstructured), nil
-	}
-	return nil, fmt.Errorf("%s no longer holds %s/%s", o.file, o.Namespace, o.Name)
+	u := &unstructured.Unstructured{Object: m}
+	c.cache.Add(o, u)
+	return u, nil
 }
 
 // loadAll parses objects with a worker per CPU, keeping their order.
@@ -489,14 +499,17 @@ func indexAll(refs []fileRef, maxObjects, seen int) (map[schema.GroupResource]*R
 			ensure(gr, p.fi.listAPIVersion, strings.TrimSuffix(p.fi.listKind, "List"), p.ref.namespaced)
 		}
 		seen += len(p.fi.metas)
+		grp := &fileGroup{path: p.ref.path, gr: gr, secret: gr == grSecrets}
 		for _, m := range p.fi.metas {
 			r := ensure(gr, m.apiVersion, m.kind, p.ref.namespaced)
 			if r.Kind == "" {
 				gv, _ := schema.ParseGroupVersion(m.apiVersion)
 				r.GVR.Version, r.Kind = gv.Version, m.kind
 			}
-			r.Objects = append(r.Objects, &Object{Namespace: m.namespace, Name: m.name, Labels: m.labels, file: p.ref.path, index: m.index,
-				secret: gr == grSecrets})
+			o := &Object{Namespace: m.namespace, Name: m.name, Labels: m.labels, file: p.ref.path, index: m.index,
+				secret: gr == grSecrets, grp: grp}
+			grp.objs = append(grp.objs, o)
+			r.Objects = append(r.Objects, o)
 		}
 	}
 	for _, r := range out {
