@@ -26,9 +26,10 @@ const (
 )
 
 type kubectlArgs struct {
-	Cluster string `json:"cluster" jsonschema:"Where to run: a ManagedCluster name from list_clusters, or hub. Also a fan-out: a comma-separated list, * for every available cluster, selector:<label selector>, or clusterset:<name>"`
-	Command string `json:"command" jsonschema:"The kubectl command line, e.g. get pods -n kube-system -o wide (a leading kubectl is fine). One command; no pipes or shell syntax"`
-	Timeout string `json:"timeout,omitempty" jsonschema:"Optional time limit for the whole call, fan-out included, e.g. 45s or 2m (default 30s, at most 5m)"`
+	Cluster   string `json:"cluster" jsonschema:"Where to run: a ManagedCluster name from list_clusters, or hub. Also a fan-out: a comma-separated list, * for every available cluster, selector:<label selector>, or clusterset:<name>"`
+	Command   string `json:"command" jsonschema:"The kubectl command line, e.g. get pods -n kube-system -o wide (a leading kubectl is fine). One command; no pipes or shell syntax"`
+	Timeout   string `json:"timeout,omitempty" jsonschema:"Optional time limit for the whole call, fan-out included, e.g. 45s or 2m (default 30s, at most 5m)"`
+	Aggregate string `json:"aggregate,omitempty" jsonschema:"Optional, for tables (get, events): answer with counts instead of rows, so that a question over many clusters fits. count: rows per cluster and in all. group-by:<COLUMN>: rows by the value of a column of the table (e.g. group-by:STATUS for pods), over the fleet and per cluster"`
 }
 
 type kubectlWriteArgs struct {
@@ -45,6 +46,8 @@ func kubectlTool(d Deps) server.ServerTool {
 			"Commands: get, describe, logs, events, explain, api-resources, api-versions, version, top, auth can-i, auth whoami, "+
 			"cluster-info, rollout status/history. Output is kubectl's own (tables by default), capped in size; logs default to "+
 			"the last 200 lines; Secret values are replaced by their byte counts. Fan-out merges tables under a CLUSTER column. "+
+			"A fan-out answer starts with how every cluster fared. For wide fan-outs set aggregate: count (rows per cluster and in all) "+
+			"or group-by:<COLUMN> (e.g. group-by:STATUS with get pods -A: counts by status over the fleet and per cluster). "+
 			"Changes go through kubectl_write."),
 		mcp.WithInputSchema[kubectlArgs](),
 		mcp.WithReadOnlyHintAnnotation(true),
@@ -53,7 +56,7 @@ func kubectlTool(d Deps) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlArgs) (*mcp.CallToolResult, error) {
-		return d.runKubectl(ctx, kubectl.ReadTool, args.Cluster, args.Command, "", args.Timeout), nil
+		return d.runKubectl(ctx, kubectl.ReadTool, callArgs{cluster: args.Cluster, command: args.Command, timeout: args.Timeout, aggregate: args.Aggregate}), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
@@ -72,7 +75,7 @@ func kubectlWriteTool(d Deps) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlWriteArgs) (*mcp.CallToolResult, error) {
-		return d.runKubectl(ctx, kubectl.WriteTool, args.Cluster, args.Command, args.Manifest, args.Timeout), nil
+		return d.runKubectl(ctx, kubectl.WriteTool, callArgs{cluster: args.Cluster, command: args.Command, manifest: args.Manifest, timeout: args.Timeout}), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
@@ -83,8 +86,13 @@ type clusterRun struct {
 	res     kubectl.Result
 }
 
-func (d Deps) runKubectl(ctx context.Context, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) *mcp.CallToolResult {
-	res, refusal := d.kubectlCall(ctx, tool, cluster, command, manifest, timeoutArg)
+// callArgs are a kubectl call's arguments.
+type callArgs struct {
+	cluster, command, manifest, timeout, aggregate string
+}
+
+func (d Deps) runKubectl(ctx context.Context, tool kubectl.Tool, a callArgs) *mcp.CallToolResult {
+	res, refusal := d.kubectlCall(ctx, tool, a)
 	if refusal != "" {
 		audit.Refused(ctx, refusal)
 	}
@@ -93,9 +101,10 @@ func (d Deps) runKubectl(ctx context.Context, tool kubectl.Tool, cluster, comman
 
 // kubectlCall validates and runs a command; a refusal (bad command, policy) is also returned as text
 // for the audit line.
-func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, command, manifest, timeoutArg string) (*mcp.CallToolResult, string) {
+func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*mcp.CallToolResult, string) {
+	cluster, command, manifest := a.cluster, a.command, a.manifest
 	refuse := func(err error) (*mcp.CallToolResult, string) { return mcp.NewToolResultError(err.Error()), err.Error() }
-	timeout, err := parseTimeout(timeoutArg)
+	timeout, err := parseTimeout(a.timeout)
 	if err != nil {
 		return refuse(err)
 	}
@@ -112,6 +121,10 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 	}
 	if acceptsManifestOnly(plan.Verb) && manifest == "" && !hasResourceArgs(plan) {
 		return refuse(fmt.Errorf("`kubectl %s` needs the manifest argument (YAML or JSON), or resource arguments", plan.Verb))
+	}
+	agg, err := parseAggregate(a.aggregate, plan)
+	if err != nil {
+		return refuse(err)
 	}
 	sel, err := ocm.ResolveMany(ctx, d.Source, cluster)
 	if err != nil {
@@ -144,11 +157,23 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, cluster, comma
 		return d.runOne(ctx, t, plan, manifest, timeout)
 	})
 	hint := narrowHint(plan)
+	if !sel.Many && runs[0].res.Err != nil {
+		r := runs[0].res
+		return mcp.NewToolResultError(strings.TrimSpace(joinNonEmpty(r.Err.Error(), r.Stdout))), ""
+	}
+	if agg != nil {
+		text, failed, err := renderAggregate(agg, runs, sel.Skipped, sel.Many)
+		if err != nil {
+			return mcp.NewToolResultError(err.Error()), ""
+		}
+		text = output.Truncate(text, d.MaxOutputBytes, hint)
+		if failed == len(runs) {
+			return mcp.NewToolResultError(text), ""
+		}
+		return mcp.NewToolResultText(text), ""
+	}
 	if !sel.Many {
 		r := runs[0].res
-		if r.Err != nil {
-			return mcp.NewToolResultError(strings.TrimSpace(joinNonEmpty(r.Err.Error(), r.Stdout))), ""
-		}
 		text := joinNonEmpty(r.Stdout, r.Stderr)
 		if strings.TrimSpace(text) == "" {
 			text = "(kubectl printed nothing)\n"
@@ -294,25 +319,30 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 			}
 		}
 	}
+	writeTail(&b, notes, skipped, failures, len(runs))
+	return b.String(), len(failures)
+}
+
+// writeTail ends a fan-out answer: notes, the clusters skipped and those that failed (of ran).
+func writeTail(b *strings.Builder, notes []string, skipped map[string]string, failures []string, ran int) {
 	if len(notes) > 0 {
 		b.WriteString("\nNotes:\n")
 		for _, n := range notes {
-			fmt.Fprintf(&b, "  %s\n", n)
+			fmt.Fprintf(b, "  %s\n", n)
 		}
 	}
 	if len(skipped) > 0 {
 		b.WriteString("\nSkipped:" + skippedLines(skipped) + "\n")
 	}
 	if len(failures) > 0 {
-		fmt.Fprintf(&b, "\nFailed on %d of %d cluster(s):\n", len(failures), len(runs))
+		fmt.Fprintf(b, "\nFailed on %d of %d cluster(s):\n", len(failures), ran)
 		for _, f := range failures {
-			fmt.Fprintf(&b, "  %s\n", f)
+			fmt.Fprintf(b, "  %s\n", f)
 		}
 	}
 	if b.Len() == 0 {
 		b.WriteString("No output from any cluster.\n")
 	}
-	return b.String(), len(failures)
 }
 
 // cappedNote says that the command itself was stopped: the size above is a lower bound.

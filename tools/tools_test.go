@@ -174,7 +174,7 @@ func TestOfflineFanOutCoversTheArchive(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.cluster, func(t *testing.T) {
-			res, _ := d.kubectlCall(ctx, kubectl.ReadTool, tc.cluster, "get namespaces open-cluster-management-agent", "", "")
+			res, _ := d.kubectlCall(ctx, kubectl.ReadTool, callArgs{cluster: tc.cluster, command: "get namespaces open-cluster-management-agent"})
 			text := res.Content[0].(mcp.TextContent).Text
 			if res.IsError != tc.isErr {
 				t.Fatalf("isError=%v, want %v:\n%s", res.IsError, tc.isErr, text)
