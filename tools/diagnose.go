@@ -19,13 +19,16 @@ type diagnoseArgs struct {
 
 func diagnoseTool(d Deps) server.ServerTool {
 	tool := mcp.NewTool("diagnose",
-		mcp.WithTitleAnnotation("Diagnose OCM faults"),
+		mcp.WithTitleAnnotation("Diagnose OCM and workload faults"),
 		mcp.WithDescription("Run OCM troubleshooting checks on one cluster, one add-on (optionally on one cluster), or the whole "+
 			"fleet (no argument): cluster acceptance, join and CSRs, the lease against its duration, taints, clock sync; whether "+
 			"the spoke answers and, if the lease is stale, whether the agent is down or its hub credentials are invalid; add-on "+
 			"install strategy, Placements, decisions, ManagedClusterSetBindings, add-on conditions and health lease; "+
-			"ManagedServiceAccounts and the managed-serviceaccount add-on; failed ManifestWorks; failing OCM agent pods. Returns "+
-			"findings by severity, the most probable root cause first, each with evidence, next step, verify commands and runbook."),
+			"ManagedServiceAccounts and the managed-serviceaccount add-on; failed ManifestWorks; failing OCM agent pods; and the "+
+			"workloads of every cluster: crash loops (with the log lines), image pulls, OOM kills (with limits), unschedulable pods "+
+			"(with the scheduler's reason), Services without endpoints, PodDisruptionBudgets that block drains, stuck rollouts, "+
+			"failed Jobs, nodes not Ready or under pressure. Returns findings by severity, the most probable root cause first, "+
+			"each with evidence, next step, verify commands and runbook."),
 		mcp.WithInputSchema[diagnoseArgs](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),

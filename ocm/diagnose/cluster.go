@@ -70,6 +70,7 @@ func (r *Runner) cluster(ctx context.Context, name string) ([]Finding, error) {
 				out = append(out, f)
 			}
 		}
+		out = append(out, r.workloads(ctx, mc.Name, sp)...)
 	}
 	return out, nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -86,7 +87,8 @@ type Runner struct {
 type spoke struct {
 	once sync.Once
 	dyn  dynamic.Interface
-	err  error // why the spoke cannot be read: it was tried, and that is evidence
+	kube kubernetes.Interface // for what the dynamic client cannot read: logs
+	err  error                // why the spoke cannot be read: it was tried, and that is evidence
 	// unchecked says why the spoke was not tried at all, which is no evidence about it.
 	unchecked string
 }
@@ -168,6 +170,9 @@ func (r *Runner) connect(ctx context.Context, t ocm.Target, s *spoke) {
 	}
 	if err == nil {
 		s.dyn, err = dynamic.NewForConfig(cfg)
+	}
+	if err == nil {
+		s.kube, err = kubernetes.NewForConfig(cfg)
 	}
 	s.err = err
 }
