@@ -82,11 +82,14 @@ func TestDiagnose(t *testing.T) {
 	ctx := context.Background()
 	live := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-diag", "--must-gather-dir", t.TempDir())
 
-	t.Run("healthy fleet, no false alarm", func(t *testing.T) {
+	t.Run("fleet: each injected workload fault with its cause first, no false alarm", func(t *testing.T) {
 		text, isErr := callTool(t, live.Client, "diagnose", nil)
-		if isErr || !strings.HasPrefix(text, "No problem found for the fleet") || !strings.Contains(text, "Checked: ") {
-			t.Fatalf("healthy fleet: %v\n%s", isErr, text)
+		if isErr || !strings.HasPrefix(text, "Diagnosis of the fleet: ") || !strings.Contains(text, "Checked: ") {
+			t.Fatalf("fleet diagnosis: %v\n%s", isErr, text)
 		}
+		t.Logf("faults: %s", faultsSummary())
+		checkFleetDiagnosis(t, "live", text, nil)
+		checkVerifyCommands(t, text)
 	})
 
 	t.Run("a: registration agent stopped", func(t *testing.T) {
@@ -103,6 +106,23 @@ func TestDiagnose(t *testing.T) {
 		if id != "agent-down" || offline != id {
 			t.Errorf("top finding live %s offline %s, want agent-down:\n%s", id, offline, text)
 		}
+		// The whole fleet, no cluster named: the OCM fault on spoke3 and every workload fault, live and
+		// from a must-gather, each with its cause first.
+		fleetText, isErr := callTool(t, live.Client, "diagnose", nil)
+		if isErr {
+			t.Fatal(fleetText)
+		}
+		ocmFault := map[string][]string{"spoke3": {"agent-down", "lease-stale", "cluster-unknown", "addon-unavailable"}}
+		checkFleetDiagnosis(t, "live", fleetText, ocmFault)
+		if fs := parseFindings(fleetText); len(fs) == 0 || fs[0].id != "agent-down" || fs[0].subject != "cluster spoke3" {
+			t.Errorf("the fleet diagnosis does not lead with agent-down on spoke3:\n%s", fleetText)
+		}
+		_, path, _ := collect(t, live, map[string]any{"clusters": "*"})
+		offlineText, isErr := callTool(t, stdioClient(t, "--must-gather", path).Client, "diagnose", nil)
+		if isErr {
+			t.Fatal(offlineText)
+		}
+		checkFleetDiagnosis(t, "offline", offlineText, ocmFault)
 		for _, want := range []string{"lease spoke3/managed-cluster-lease renewed at", "runbook://ocm/cluster-unknown", "no pod runs in open-cluster-management-agent"} {
 			if !strings.Contains(text, want) {
 				t.Errorf("evidence lacks %q:\n%s", want, text)

@@ -66,11 +66,11 @@ func TestKwokWorkloads(t *testing.T) {
 	}
 }
 
-// Start injects one workload fault of each kind on the spokes; each shows as a real cluster shows it.
+// Start injects one workload fault of each kind on the clusters; each shows as a real cluster shows it.
 func TestInjectedFaultsLookReal(t *testing.T) {
 	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA).Client
 	faults := env.fleet.Faults()
-	if len(faults) != 4 {
+	if len(faults) != 9 {
 		t.Fatalf("faults %+v", faults)
 	}
 	seen := map[string]bool{}
@@ -84,30 +84,47 @@ func TestInjectedFaultsLookReal(t *testing.T) {
 			}
 			return text
 		}
-		pods := get("get pods -n " + flt.Namespace + " -l app=" + flt.Name)
-		describe := get("describe pods -n " + flt.Namespace + " -l app=" + flt.Name)
+		podsOf := func() string {
+			return get("get pods -n "+flt.Namespace+" -l app="+flt.Name) + get("describe pods -n "+flt.Namespace+" -l app="+flt.Name)
+		}
+		var seenText string
 		var want []string
 		switch flt.Kind {
 		case fleet.FaultCrashLoop:
-			want = []string{"CrashLoopBackOff", "0/1", "Exit Code:    1"}
+			seenText, want = podsOf(), []string{"CrashLoopBackOff", "0/1", "Exit Code:    1"}
 			if logs := get("logs -n " + flt.Namespace + " deploy/" + flt.Name + " --previous --tail=5"); !strings.Contains(logs, "panic: database unavailable") {
 				t.Errorf("previous logs of the crashing container:\n%s", logs)
 			}
 		case fleet.FaultImagePull:
-			want = []string{"ImagePullBackOff", "Error: ImagePullBackOff"}
+			seenText, want = podsOf(), []string{"ImagePullBackOff", "Error: ImagePullBackOff"}
 		case fleet.FaultOOMKilled:
-			want = []string{"CrashLoopBackOff", "OOMKilled", "Exit Code:    137"}
+			seenText, want = podsOf(), []string{"CrashLoopBackOff", "OOMKilled", "Exit Code:    137"}
 		case fleet.FaultUnschedulable:
-			want = []string{"Pending", "FailedScheduling", "didn't match Pod's node affinity/selector"}
+			seenText, want = podsOf(), []string{"Pending", "FailedScheduling", "didn't match Pod's node affinity/selector"}
+		case fleet.FaultJobFailed:
+			seenText = get("describe job -n "+flt.Namespace+" "+flt.Name) + get("logs -n "+flt.Namespace+" job/"+flt.Name)
+			want = []string{"BackoffLimitExceeded", "AccessDenied: role fleet-export may not write"}
+		case fleet.FaultNoEndpoints:
+			seenText = get("get endpointslices -n "+flt.Namespace+" -l kubernetes.io/service-name="+flt.Name) + get("get pods -n "+flt.Namespace+" -l app="+flt.Name+"-primary")
+			want = []string{"<unset>", "Running"}
+		case fleet.FaultPDBBlocks:
+			seenText, want = get("describe pdb -n "+flt.Namespace+" "+flt.Name), []string{"Allowed disruptions:  0", "Min available:  2"}
+		case fleet.FaultRolloutStuck:
+			seenText = get("describe deployment -n "+flt.Namespace+" "+flt.Name) + get("describe replicasets -n "+flt.Namespace+" -l app="+flt.Name)
+			want = []string{"ReplicaFailure   True    FailedCreate", "exceeded quota: storefront-pods"}
+		case fleet.FaultNodePressure:
+			seenText, want = get("describe node "+flt.Name), []string{"MemoryPressure", "KubeletHasInsufficientMemory"}
+		default:
+			t.Errorf("fault kind %s has no check", flt.Kind)
 		}
 		for _, w := range want {
-			if !strings.Contains(pods+describe, w) {
-				t.Errorf("%s %s/%s (%s) lacks %q:\n%s\n%s", flt.Cluster, flt.Namespace, flt.Name, flt.Kind, w, pods, describe)
+			if !strings.Contains(seenText, w) {
+				t.Errorf("%s %s/%s (%s) lacks %q:\n%s", flt.Cluster, flt.Namespace, flt.Name, flt.Kind, w, seenText)
 			}
 		}
 	}
-	if len(seen) < 3 {
-		t.Errorf("the faults are not spread over the spokes: %+v", faults)
+	if len(seen) < 4 {
+		t.Errorf("the faults are not spread over the clusters: %+v", faults)
 	}
 }
 

@@ -90,7 +90,7 @@ func writeKwokConfig(dir string) (string, error) {
 	}
 	files := map[string]string{
 		"default.log": defaultLog, "default-previous.log": defaultLog,
-		crashLogFile: crashLog, oomLogFile: oomLog,
+		crashLogFile: crashLog, oomLogFile: oomLog, exportLogFile: exportLog,
 	}
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(logs, name), []byte(content), 0o600); err != nil {

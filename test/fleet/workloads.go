@@ -49,8 +49,10 @@ const FaultUnschedulable = "Unschedulable"
 func (f *Fleet) Faults() []InjectedFault { return append([]InjectedFault(nil), f.faults...) }
 
 // deployWorkloads runs the sample workloads on every spoke, then one fault of each kind, spread over
-// the spokes: spoke1 crash-loops, spoke2 cannot pull an image, spoke3 is OOM-killed and has a pod no
-// node fits (with fewer spokes they wrap around).
+// the clusters: spoke1 crash-loops, has a PodDisruptionBudget that blocks drains and a failed Job;
+// spoke2 cannot pull an image, has a Service without endpoints and a node under memory pressure;
+// spoke3 is OOM-killed and has a pod no node fits; the hub (local-cluster) has a rollout a quota
+// stops (with fewer spokes they wrap around).
 func (f *Fleet) deployWorkloads(ctx context.Context) error {
 	errs := make(chan error, len(f.Spokes))
 	for _, s := range f.Spokes {
@@ -66,9 +68,14 @@ func (f *Fleet) deployWorkloads(ctx context.Context) error {
 	spoke := func(i int) string { return f.Spokes[i%len(f.Spokes)].Name }
 	faults := []InjectedFault{
 		{spoke(0), "payments", "payments-api", FaultCrashLoop},
+		{spoke(0), "payments", "ledger", FaultPDBBlocks},
+		{spoke(0), "reports", "nightly-export", FaultJobFailed},
 		{spoke(1), "inventory", "inventory-sync", FaultImagePull},
+		{spoke(1), "inventory", "inventory-db", FaultNoEndpoints},
+		{spoke(1), "", f.Spokes[1%len(f.Spokes)].NodeNames()[1], FaultNodePressure},
 		{spoke(2), "analytics", "report-builder", FaultOOMKilled},
 		{spoke(2), "analytics", "gpu-trainer", FaultUnschedulable},
+		{LocalClusterName, "storefront", "checkout", FaultRolloutStuck},
 	}
 	for _, flt := range faults {
 		if err := f.inject(ctx, flt); err != nil {
@@ -263,6 +270,10 @@ func (f *Fleet) inject(ctx context.Context, flt InjectedFault) error {
 	}
 	if c.Kwok == nil {
 		return fmt.Errorf("%s runs no kwok: the fleet was started without nodes", flt.Cluster)
+	}
+	switch flt.Kind {
+	case FaultJobFailed, FaultNoEndpoints, FaultPDBBlocks, FaultRolloutStuck, FaultNodePressure:
+		return f.injectObjects(ctx, c, flt)
 	}
 	if err := ensureNamespaces(ctx, c.Kube, flt.Namespace); err != nil {
 		return err
