@@ -223,7 +223,9 @@ func collectCluster(ctx context.Context, t Target, dir string, o CollectOptions)
 		c.collectClusterLeases(ctx)
 	}
 	c.collectWarnings(ctx)
-	for _, ns := range append(append([]string{}, namespaces...), o.Namespaces...) {
+	full := append(append([]string{}, namespaces...), o.Namespaces...)
+	c.collectWorkloads(ctx, full)
+	for _, ns := range full {
 		c.collectNamespace(ctx, ns)
 	}
 	if len(res.Skipped) > 0 {
@@ -259,17 +261,27 @@ func (c *clusterCollector) collectList(ctx context.Context, gvr schema.GroupVers
 // (nil keeps all); what names them in the list of what was skipped.
 func (c *clusterCollector) collect(ctx context.Context, what string, gvr schema.GroupVersionResource, ns string,
 	opts metav1.ListOptions, keep func(*unstructured.Unstructured) bool) {
-	list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, opts)
-	if err != nil {
-		c.skip(what, err)
-		return
-	}
-	for i := range list.Items {
-		if keep == nil || keep(&list.Items[i]) {
-			c.writeObject(gvr, &list.Items[i])
+	// A page at a time: a large cluster's list never has to fit in one answer, nor in memory.
+	opts.Limit = listPageSize
+	for {
+		list, err := c.dyn.Resource(gvr).Namespace(ns).List(ctx, opts)
+		if err != nil {
+			c.skip(what, err)
+			return
+		}
+		for i := range list.Items {
+			if keep == nil || keep(&list.Items[i]) {
+				c.writeObject(gvr, &list.Items[i])
+			}
+		}
+		if opts.Continue = list.GetContinue(); opts.Continue == "" {
+			return
 		}
 	}
 }
+
+// listPageSize is how many objects one list request of the collector asks for.
+const listPageSize = 500
 
 func inNamespace(ns string) string {
 	if ns == "" {

@@ -22,6 +22,16 @@ func noneCol(name string, fields ...string) column {
 	return column{name: name, typ: "string", cell: func(o map[string]any, _ time.Time) any { return none(str(o, fields...)) }}
 }
 
+// unsetCol prints "<unset>" for an empty value, as the API server does for optional class names.
+func unsetCol(name string, fields ...string) column {
+	return column{name: name, typ: "string", cell: func(o map[string]any, _ time.Time) any {
+		if v := str(o, fields...); v != "" {
+			return v
+		}
+		return "<unset>"
+	}}
+}
+
 func intCol(name string, fields ...string) column {
 	return column{name: name, typ: "integer", cell: func(o map[string]any, _ time.Time) any { return num(o, fields...) }}
 }
@@ -198,7 +208,7 @@ var builtinPrinters = map[schema.GroupResource]printer{
 			return ""
 		}),
 		strCol("StorageClass", "spec", "storageClassName"),
-		noneCol("VolumeAttributesClass", "spec", "volumeAttributesClassName"),
+		unsetCol("VolumeAttributesClass", "spec", "volumeAttributesClassName"),
 		strCol("Reason", "status", "reason"),
 		ageCol(),
 		wide(cellCol("VolumeMode", "string", volumeMode)),
@@ -219,7 +229,7 @@ var builtinPrinters = map[schema.GroupResource]printer{
 			return accessModes("status", "accessModes")(o, now)
 		}),
 		strCol("StorageClass", "spec", "storageClassName"),
-		noneCol("VolumeAttributesClass", "status", "currentVolumeAttributesClassName"),
+		unsetCol("VolumeAttributesClass", "status", "currentVolumeAttributesClassName"),
 		ageCol(),
 		wide(cellCol("VolumeMode", "string", volumeMode)),
 	},
@@ -291,7 +301,7 @@ var builtinPrinters = map[schema.GroupResource]printer{
 		}),
 		cellCol("Available", "string", apiServiceAvailable),
 		ageCol()},
-	{Resource: "resourcequotas"}:                       {nameCol(), ageCol(), cellCol("Request", "string", quotaUsage("request")), cellCol("Limit", "string", quotaUsage("limit"))},
+	{Resource: "resourcequotas"}:                       {nameCol(), cellCol("Request", "string", quotaUsage("request")), cellCol("Limit", "string", quotaUsage("limit")), ageCol()},
 	{Group: "apps", Resource: "controllerrevisions"}:   {nameCol(), cellCol("Controller", "string", controllerRef), intCol("Revision", "revision"), ageCol()},
 	{Group: "node.k8s.io", Resource: "runtimeclasses"}: {nameCol(), strCol("Handler", "handler"), ageCol()},
 	{Resource: "podtemplates"}:                         podTemplatePrinter(),
