@@ -39,6 +39,8 @@ type OpenOptions struct {
 	Limits Limits
 	// WorkDir is where archives are unpacked (a private folder is made inside; default: the system temp).
 	WorkDir string
+	// waitObjects overrides syncIndexObjects (-1: never wait), for tests.
+	waitObjects int
 }
 
 // Open reads a must-gather folder or .tar.gz archive.
@@ -74,7 +76,7 @@ func Open(path string, o OpenOptions) (*Archive, error) {
 		a.Close()
 		return nil, fmt.Errorf("%s holds no must-gather data: no cluster-scoped-resources/ or namespaces/ folder was found", path)
 	}
-	a.decodeAll()
+	a.decodeAll(o)
 	return a, nil
 }
 

@@ -38,7 +38,7 @@ func (a *Archive) startIndex(o OpenOptions) {
 
 // decodeAll starts the workers that decode every file, once the reference time is known, and waits
 // for them when the archive is small.
-func (a *Archive) decodeAll() {
+func (a *Archive) decodeAll(o OpenOptions) {
 	now := a.ReferenceTime()
 	a.refTime = now
 	type job struct {
@@ -82,7 +82,11 @@ func (a *Archive) decodeAll() {
 		wg.Wait()
 		close(a.ix.done)
 	}()
-	if a.ix.objects <= syncIndexObjects {
+	wait := syncIndexObjects
+	if o.waitObjects != 0 {
+		wait = o.waitObjects
+	}
+	if a.ix.objects <= wait {
 		<-a.ix.done
 	}
 }
