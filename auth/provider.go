@@ -27,7 +27,7 @@ import (
 // Defaults.
 const (
 	DefaultMSAName        = "multicluster-mcp-server"
-	DefaultCacheSize      = 256
+	DefaultCacheSize      = 5000
 	DefaultTokenRecheck   = 30 * time.Second
 	defaultAddonNamespace = "open-cluster-management-agent-addon"
 	// MSAAddonName is the add-on that turns ManagedServiceAccounts into tokens.

@@ -101,7 +101,7 @@ func Settings() []Setting {
 			Usage: "reach spokes through the cluster-proxy user server at <url>/<cluster> instead of their published API URLs"},
 		{Name: "cluster-proxy-ca-file", Kind: KindString, Default: "", Commands: allCmds,
 			Usage: "PEM CA bundle that verifies the cluster-proxy user server (default: system roots)"},
-		{Name: "client-cache-size", Kind: KindInt, Default: 256, Commands: allCmds,
+		{Name: "client-cache-size", Kind: KindInt, Default: 5000, Commands: allCmds,
 			Usage: "how many spokes' credentials and clients are kept in memory"},
 		{Name: "max-output-bytes", Kind: KindInt, Default: 32768, Commands: serveOnly,
 			Usage: "cap on each tool result's text; longer output is cut with a note on how to narrow the query"},

@@ -27,10 +27,15 @@ var shared struct {
 	hub       *fleet.Fleet
 	serverBin string
 	tmp       string
+	// proxies stand for distant clusters (latency_bench_test.go), started once.
+	proxies *latencyProxies
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	if shared.proxies != nil {
+		shared.proxies.stop()
+	}
 	if shared.hub != nil {
 		shared.hub.Stop()
 	}

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -113,16 +114,27 @@ func BenchmarkGetPodsKubectlBinary(b *testing.B) {
 	timeCalls(b, func() { run() })
 }
 
-// simulateClusters registers n ManagedClusters that all point at spoke1's API server, with the objects
-// the managed-serviceaccount add-on and the work agent would have produced: the add-on, the
+// simulateClusters registers n ManagedClusters (sim-000 ...) that all point at spoke1's API server, with
+// the objects the managed-serviceaccount add-on and the work agent would have produced: the add-on, the
 // ManagedServiceAccount with a real token (of a view-bound ServiceAccount on spoke1) and an applied
 // grant. Many clusters on one API server: fan-out at scale without scale's memory.
 func simulateClusters(b *testing.B, n int) {
 	b.Helper()
+	target := shared.hub.Spoke("spoke1")
+	list := make([]string, n)
+	for i := range list {
+		list[i] = fmt.Sprintf("sim-%03d", i)
+	}
+	simulate(b, list, func(int) string { return target.URL }, nil, map[string]string{"bench": "fanout"})
+}
+
+// simulate registers the named clusters as simulateClusters does, cluster i at url(i), with ca as its
+// CA bundle (nil: the fleet's CA). Clusters already registered are left as they are.
+func simulate(b *testing.B, list []string, url func(i int) string, ca []byte, labels map[string]string) {
+	b.Helper()
 	ctx := context.Background()
 	hub := shared.hub
-	target := hub.Spoke("spoke1")
-	kube := target.Kube
+	kube := hub.Spoke("spoke1").Kube
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: "bench-viewer", Namespace: "default"}}
 	if _, err := kube.CoreV1().ServiceAccounts("default").Create(ctx, sa, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		b.Fatal(err)
@@ -138,9 +150,12 @@ func simulateClusters(b *testing.B, n int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	ca, err := os.ReadFile(filepath.Join(hub.Dir, "pki", "ca.crt"))
+	fleetCA, err := os.ReadFile(filepath.Join(hub.Dir, "pki", "ca.crt"))
 	if err != nil {
 		b.Fatal(err)
+	}
+	if ca == nil {
+		ca = fleetCA
 	}
 	msa, err := msaclient.NewForConfig(hub.Hub.Config)
 	if err != nil {
@@ -151,16 +166,20 @@ func simulateClusters(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	now := metav1.Now()
-	for i := 0; i < n; i++ {
-		name := fmt.Sprintf("sim-%03d", i)
+	one := func(i int) error {
+		name := list[i]
 		if _, err := hub.HubCluster.ClusterV1().ManagedClusters().Get(ctx, name, metav1.GetOptions{}); err == nil {
-			continue
+			return nil
 		}
-		must(b, ignoreExists(hub.Hub.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})))
-		mc := &clusterv1.ManagedCluster{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: map[string]string{"bench": "fanout"}},
-			Spec: clusterv1.ManagedClusterSpec{ManagedClusterClientConfigs: []clusterv1.ClientConfig{{URL: target.URL, CABundle: ca}}}}
-		must(b, ignoreExists(hub.HubCluster.ClusterV1().ManagedClusters().Create(ctx, mc, metav1.CreateOptions{})))
-		must(b, retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		if err := ignoreExists(hub.Hub.Kube.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})); err != nil {
+			return err
+		}
+		mc := &clusterv1.ManagedCluster{ObjectMeta: metav1.ObjectMeta{Name: name, Labels: labels},
+			Spec: clusterv1.ManagedClusterSpec{ManagedClusterClientConfigs: []clusterv1.ClientConfig{{URL: url(i), CABundle: ca}}}}
+		if err := ignoreExists(hub.HubCluster.ClusterV1().ManagedClusters().Create(ctx, mc, metav1.CreateOptions{})); err != nil {
+			return err
+		}
+		err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
 			cur, err := hub.HubCluster.ClusterV1().ManagedClusters().Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return err
@@ -168,27 +187,57 @@ func simulateClusters(b *testing.B, n int) {
 			cur.Status.Conditions = append(cur.Status.Conditions, metav1.Condition{Type: clusterv1.ManagedClusterConditionAvailable, Status: metav1.ConditionTrue, Reason: "Simulated", LastTransitionTime: now})
 			_, err = hub.HubCluster.ClusterV1().ManagedClusters().UpdateStatus(ctx, cur, metav1.UpdateOptions{})
 			return err
-		}))
+		})
+		if err != nil {
+			return err
+		}
 		addon := &addonv1alpha1.ManagedClusterAddOn{ObjectMeta: metav1.ObjectMeta{Name: auth.MSAAddonName, Namespace: name}}
-		must(b, ignoreExists(hub.HubAddon.AddonV1alpha1().ManagedClusterAddOns(name).Create(ctx, addon, metav1.CreateOptions{})))
+		if err := ignoreExists(hub.HubAddon.AddonV1alpha1().ManagedClusterAddOns(name).Create(ctx, addon, metav1.CreateOptions{})); err != nil {
+			return err
+		}
 		m := &msav1beta1.ManagedServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: auth.DefaultMSAName, Namespace: name}}
-		must(b, ignoreExists(msa.AuthenticationV1beta1().ManagedServiceAccounts(name).Create(ctx, m, metav1.CreateOptions{})))
+		if err := ignoreExists(msa.AuthenticationV1beta1().ManagedServiceAccounts(name).Create(ctx, m, metav1.CreateOptions{})); err != nil {
+			return err
+		}
 		sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: auth.DefaultMSAName, Namespace: name},
-			Data: map[string][]byte{"token": []byte(tr.Status.Token), "ca.crt": ca}}
-		must(b, ignoreExists(hub.Hub.Kube.CoreV1().Secrets(name).Create(ctx, sec, metav1.CreateOptions{})))
+			Data: map[string][]byte{"token": []byte(tr.Status.Token), "ca.crt": fleetCA}}
+		if err := ignoreExists(hub.Hub.Kube.CoreV1().Secrets(name).Create(ctx, sec, metav1.CreateOptions{})); err != nil {
+			return err
+		}
 		mw, err := grants.GrantManifestWork(name, "open-cluster-management-agent-addon")
-		must(b, err)
+		if err != nil {
+			return err
+		}
 		created, err := hub.HubWork.WorkV1().ManifestWorks(name).Create(ctx, mw, metav1.CreateOptions{})
-		must(b, err)
+		if err != nil {
+			return err
+		}
 		created.Status.Conditions = []metav1.Condition{{Type: workv1.WorkApplied, Status: metav1.ConditionTrue, Reason: "Simulated", ObservedGeneration: created.Generation, LastTransitionTime: now}}
 		_, err = hub.HubWork.WorkV1().ManifestWorks(name).UpdateStatus(ctx, created, metav1.UpdateOptions{})
-		must(b, err)
+		return err
 	}
-}
-
-func must(b *testing.B, err error) {
-	b.Helper()
-	if err != nil {
+	// A few clusters at a time: registering thousands one by one takes minutes.
+	errs := make(chan error, len(list))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				if err := one(i); err != nil {
+					errs <- fmt.Errorf("cluster %s: %w", list[i], err)
+				}
+			}
+		}()
+	}
+	for i := range list {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
 		b.Fatal(err)
 	}
 }
