@@ -21,9 +21,10 @@ var clusterHeader = []string{"NAME", "ACCEPTED", "JOINED", "AVAILABLE", "KUBERNE
 
 // clusterRow is one cluster's line and why it needs attention (empty: it does not).
 type clusterRow struct {
-	name    string
-	set     string
-	cells   []string
+	name string
+	set  string
+	// cells renders the row's line: only the rows of the page shown are rendered.
+	cells   func() []string
 	reasons []string
 	unknown bool // no OCM state (a plain cluster must-gather)
 }
@@ -51,7 +52,7 @@ func clusterRows(ctx context.Context, d Deps, clusters []*clusterv1.ManagedClust
 		set := mc.Labels[ocm.ClusterSetLabel]
 		if ocm.StateUnknown(mc) {
 			const u = "unknown"
-			rows = append(rows, clusterRow{name: mc.Name, set: set, unknown: true, cells: []string{mc.Name, u, u, u, u, "", u, "", u, u}})
+			rows = append(rows, clusterRow{name: mc.Name, set: set, unknown: true, cells: func() []string { return []string{mc.Name, u, u, u, u, "", u, "", u, u} }})
 			continue
 		}
 		lease, err := d.Source.Lease(ctx, mc.Name)
@@ -89,9 +90,11 @@ func clusterRows(ctx context.Context, d Deps, clusters []*clusterv1.ManagedClust
 		if healthy < len(addons) {
 			reasons = append(reasons, "add-ons unhealthy")
 		}
-		rows = append(rows, clusterRow{name: mc.Name, set: set, reasons: reasons, cells: []string{mc.Name,
-			fmt.Sprint(mc.Spec.HubAcceptsClient), joined, available, mc.Status.Version.Kubernetes, set, ls.Short(),
-			taintsShort(mc.Spec.Taints), fmt.Sprintf("%d/%d", healthy, len(addons)), output.Age(mc.CreationTimestamp.Time, now)}})
+		total := len(addons)
+		rows = append(rows, clusterRow{name: mc.Name, set: set, reasons: reasons, cells: func() []string {
+			return []string{mc.Name, fmt.Sprint(mc.Spec.HubAcceptsClient), joined, available, mc.Status.Version.Kubernetes, set, ls.Short(),
+				taintsShort(mc.Spec.Taints), fmt.Sprintf("%d/%d", healthy, total), output.Age(mc.CreationTimestamp.Time, now)}
+		}})
 	}
 	sort.Slice(rows, func(i, j int) bool {
 		if gi, gj := rows[i].group(), rows[j].group(); gi != gj {
@@ -137,6 +140,17 @@ func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster
 	}
 	budget := d.MaxOutputBytes - b.Len() - 400
 	page := picked[start:]
+	// An aligned line is at least as long as its cells and their separators: the rows whose cells alone
+	// fill the budget bound the page before any is aligned.
+	for n, used := 0, 0; n < len(page); n++ {
+		for _, c := range page[n].cells() {
+			used += len(c) + 3
+		}
+		if budget > 0 && used > budget {
+			page = page[:n+1]
+			break
+		}
+	}
 	text := rowsTable(page)
 	for n := len(page); budget > 0 && len(text) > budget && n > 1; {
 		n = max(1, min(n-1, n*budget/len(text)))
@@ -162,7 +176,7 @@ func describeState(state string) string {
 func rowsTable(rows []clusterRow) string {
 	t := &output.Table{Header: clusterHeader}
 	for _, r := range rows {
-		t.Append(r.cells...)
+		t.Append(r.cells()...)
 	}
 	return t.String()
 }
