@@ -551,6 +551,11 @@ func parseObjects(data []byte) ([]*unstructured.Unstructured, error) {
 	if err := yaml.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
+	return objectsOf(m)
+}
+
+// objectsOf returns the objects of one parsed file: one object, or the items of a List.
+func objectsOf(m map[string]any) ([]*unstructured.Unstructured, error) {
 	u := &unstructured.Unstructured{Object: m}
 	if !u.IsList() {
 		if u.GetKind() == "" || u.GetName() == "" {

@@ -1,6 +1,7 @@
 package mustgather
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
 )
@@ -89,7 +92,7 @@ func (c *Cluster) decode(g *fileGroup) {
 		fail(err)
 		return
 	}
-	objs, err := parseBytes(g.path, data)
+	objs, whole, err := parseForIndex(g.path, data)
 	if err != nil {
 		fail(err)
 		return
@@ -98,6 +101,7 @@ func (c *Cluster) decode(g *fileGroup) {
 		for _, obj := range objs {
 			elideObject(obj.Object, g.secret)
 		}
+		whole = nil
 	}
 	paths := indexedFields[g.gr]
 	for _, o := range g.objs {
@@ -106,7 +110,10 @@ func (c *Cluster) decode(g *fileGroup) {
 			o.rec = &record{err: fmt.Errorf("%s: %w", g.path, fmt.Errorf("no longer holds %s/%s", o.Namespace, o.Name))}
 			continue
 		}
-		raw, err := json.Marshal(obj.Object)
+		raw := whole
+		if raw == nil {
+			raw, err = json.Marshal(obj.Object)
+		}
 		if err != nil {
 			o.rec = &record{err: fmt.Errorf("%s: %w", g.path, err)}
 			continue
@@ -125,6 +132,29 @@ func (c *Cluster) decode(g *fileGroup) {
 			o.rowOnce.Do(func() { o.row = c.makeRow(g.gr, obj.Object) })
 		}
 	}
+}
+
+// parseForIndex is parseBytes, with the JSON of the file when it holds one object: converting the
+// YAML to JSON is the first half of parsing it, and that JSON is what the index keeps. Any error is
+// parseBytes's own.
+func parseForIndex(path string, data []byte) ([]*unstructured.Unstructured, []byte, error) {
+	j, err := yaml.YAMLToJSON(data)
+	var m map[string]any
+	if err == nil && len(bytes.TrimSpace(data)) > 0 {
+		err = json.Unmarshal(j, &m)
+	}
+	if err != nil || m == nil {
+		objs, err := parseBytes(path, data)
+		return objs, nil, err
+	}
+	objs, err := objectsOf(m)
+	if err != nil {
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if len(objs) != 1 || (&unstructured.Unstructured{Object: m}).IsList() {
+		j = nil
+	}
+	return objs, j, nil
 }
 
 // pick is the object at index of a file's objects (-1: the file's one object).
