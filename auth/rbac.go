@@ -6,8 +6,8 @@ import (
 )
 
 // readerRules complete the aggregated view/edit roles with what a fleet engineer must read and they
-// leave out: nodes, cluster-scoped namespaces and events, leases, RBAC objects, metrics and the OCM
-// agent's own objects on the spoke. Read verbs only, and never Secrets: read-only mode stays read-only.
+// leave out: nodes, cluster-scoped namespaces and events, leases, RBAC objects, metrics, admission
+// webhooks and the OCM agent's own objects on the spoke. Read verbs only, and never Secrets: read-only mode stays read-only.
 func readerRules() []rbacv1.PolicyRule {
 	read := []string{"get", "list", "watch"}
 	return []rbacv1.PolicyRule{
@@ -18,6 +18,8 @@ func readerRules() []rbacv1.PolicyRule {
 		{APIGroups: []string{"cluster.open-cluster-management.io"}, Resources: []string{"clusterclaims", "clusterproperties"}, Verbs: read},
 		{APIGroups: []string{"work.open-cluster-management.io"}, Resources: []string{"appliedmanifestworks"}, Verbs: read},
 		{APIGroups: []string{"operator.open-cluster-management.io"}, Resources: []string{"klusterlets"}, Verbs: read},
+		// Admission webhooks decide what workloads may create: a failing one explains a FailedCreate.
+		{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"mutatingwebhookconfigurations", "validatingwebhookconfigurations"}, Verbs: read},
 	}
 }
 

@@ -265,9 +265,13 @@ func (a *Archive) podLog(w *response, req *http.Request, c *Cluster, ns, pod str
 			out = tail(out, n)
 		}
 	}
+	whole := len(out) == len(data)
+	if q.Get("timestamps") != "true" {
+		out = withoutStamps(out) // the collector asks for timestamps; the kubelet adds them only when asked
+	}
 	w.header.Set("Content-Type", "text/plain")
 	var note string
-	if cut > 0 && len(out) == len(data) {
+	if cut > 0 && whole {
 		note = fmt.Sprintf("... (the first %d bytes of this log are not served: an answer holds at most its last %d bytes; read the file in the must-gather for the rest, or ask for fewer lines)\n", cut, limit)
 	}
 	// The answer is the window read, not a copy of it, unless a note or a final newline is added.
@@ -334,6 +338,26 @@ func tail(data []byte, n int) []byte {
 		}
 		end = i
 	}
+}
+
+// withoutStamps removes the RFC3339 timestamp that starts each line, where one does, in place.
+func withoutStamps(data []byte) []byte {
+	w := 0
+	for rest := data; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		if _, ok := stamp(line); ok {
+			if i := bytes.IndexByte(line, ' '); i >= 0 {
+				line = line[i+1:]
+			}
+		}
+		w += copy(data[w:], line) // the kept part never overtakes what is still to read
+	}
+	return data[:w]
 }
 
 // stamp reads the RFC3339 timestamp that starts an inspect log line.

@@ -145,7 +145,7 @@ func groupNames(l *metav1.APIGroupList) string {
 // start serves it.
 func TestSampleArchive(t *testing.T) {
 	a := openFixture(t, "sample-fleet.tar.gz")
-	if got := a.Names(); !reflect.DeepEqual(got, []string{"hub", "spoke1", "spoke2"}) {
+	if got := a.Names(); !reflect.DeepEqual(got, []string{"hub", "spoke1", "spoke2", "spoke3"}) {
 		t.Fatalf("clusters %v", got)
 	}
 	src, err := a.Source()
@@ -153,14 +153,38 @@ func TestSampleArchive(t *testing.T) {
 		t.Fatal(err)
 	}
 	mcs, _ := src.ManagedClusters(context.Background(), labels.Everything())
-	if len(mcs) != 3 {
+	if len(mcs) != 4 { // local-cluster and three spokes
 		t.Errorf("ManagedClusters: %d", len(mcs))
 	}
 	if a.CollectedAt.IsZero() {
 		t.Error("no collection time")
 	}
-	nodes, err := clientFor(t, a, "spoke1").CoreV1().Nodes().List(context.Background(), metav1.ListOptions{})
-	if err != nil || len(nodes.Items) != 1 {
-		t.Errorf("spoke1 nodes: %v", err)
+	ctx := context.Background()
+	nodes, err := clientFor(t, a, "spoke1").CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+	if err != nil || len(nodes.Items) != 2 {
+		t.Errorf("spoke1 nodes: %d %v", len(nodes.Items), err)
+	}
+	// Running pods with logs, and the injected faults, for a first look to find something.
+	pods, err := clientFor(t, a, "spoke1").CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	running, crashing := 0, ""
+	for _, p := range pods.Items {
+		if p.Status.Phase == "Running" {
+			running++
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			if cs.State.Waiting != nil && cs.State.Waiting.Reason == "CrashLoopBackOff" {
+				crashing = p.Name
+			}
+		}
+	}
+	if running < 5 || crashing == "" {
+		t.Fatalf("spoke1: %d running pods, crash-looping %q", running, crashing)
+	}
+	logs, err := clientFor(t, a, "spoke1").CoreV1().Pods("payments").GetLogs(crashing, &corev1.PodLogOptions{Previous: true}).DoRaw(ctx)
+	if err != nil || !strings.Contains(string(logs), "panic: database unavailable") {
+		t.Errorf("previous logs of %s: %v %q", crashing, err, logs)
 	}
 }

@@ -154,8 +154,9 @@ func TestCraftedLog(t *testing.T) {
 		maxLen   int
 	}{
 		{"whole log", "", 3 * maxServedLog, []string{"the last line", "bytes of this log are not served"}, maxServedLog + 1024},
-		{"tail", "&tailLines=1", 2 * maxServedLog, []string{"2026-01-02T03:04:06Z the last line\n"}, 64},
-		{"since", "&sinceSeconds=0", 2 * maxServedLog, []string{"2026-01-02T03:04:06Z the last line\n"}, 64},
+		{"tail", "&tailLines=1&timestamps=true", 2 * maxServedLog, []string{"2026-01-02T03:04:06Z the last line\n"}, 64},
+		{"since", "&sinceSeconds=0&timestamps=true", 2 * maxServedLog, []string{"2026-01-02T03:04:06Z the last line\n"}, 64},
+		{"timestamps only when asked", "&tailLines=1", 2 * maxServedLog, []string{"the last line\n"}, len("the last line\n")},
 		{"previous", "&previous=true", 1 << 20, []string{"one line\n"}, 16},
 	}
 	for _, tc := range tests {

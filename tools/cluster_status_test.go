@@ -31,7 +31,7 @@ func TestClusterStatusUnknownName(t *testing.T) {
 // TestClusterStatusOfflineClusterNotCollected: a cluster the hub knows but the collection did not target
 // is judged from the hub's view alone; its absence from the archive is said, not taken for an outage.
 func TestClusterStatusOfflineClusterNotCollected(t *testing.T) {
-	d := sampleArchiveDeps(t)
+	d := archiveDeps(t, sampleWithout(t, "spoke3"))
 	got, err := clusterStatusText(context.Background(), d, "spoke3")
 	if err != nil {
 		t.Fatal(err)

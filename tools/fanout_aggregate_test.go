@@ -175,7 +175,7 @@ func TestAggregateFitsAFleet(t *testing.T) {
 
 // TestAggregateThroughTheTool: the kubectl tool's aggregate argument over an archive's clusters.
 func TestAggregateThroughTheTool(t *testing.T) {
-	d := sampleArchiveDeps(t)
+	d := archiveDeps(t, sampleWithout(t, "spoke3"))
 	tests := []struct {
 		name  string
 		args  map[string]any
@@ -183,9 +183,10 @@ func TestAggregateThroughTheTool(t *testing.T) {
 		want  []string
 	}{
 		{"count", map[string]any{"cluster": "*", "command": "get pods -A", "aggregate": "count"}, false,
-			[]string{"Fan-out over 3 cluster(s): 2 ok, 1 skipped.", "Rows: 2 on 2 cluster(s).", "CLUSTER   ROWS", "spoke1    1", "Skipped:"}},
+			[]string{"Fan-out over 4 cluster(s): 3 ok, 1 skipped.", "Rows: 22 on 3 cluster(s).", "CLUSTER   ROWS", "spoke1    11", "Skipped:"}},
 		{"group-by", map[string]any{"cluster": "*", "command": "get pods -A", "aggregate": "group-by:STATUS"}, false,
-			[]string{"Fan-out over 3 cluster(s): 2 ok, 1 skipped.", "by STATUS: 1 value(s).", "Pending   2", "CLUSTER   ROWS   STATUS", "spoke1    1      Pending=1"}},
+			[]string{"Fan-out over 4 cluster(s): 3 ok, 1 skipped.", "by STATUS: 5 value(s).", "Running            17", "CrashLoopBackOff   1",
+				"CLUSTER   ROWS   STATUS", "spoke1    11     Running=8, Completed=1, CrashLoopBackOff=1, Error=1"}},
 		{"one cluster", map[string]any{"cluster": "spoke1", "command": "get pods -A", "aggregate": "group-by:NAMESPACE"}, false,
 			[]string{"Rows: ", "on 1 cluster(s), by NAMESPACE:", "open-cluster-management-agent"}},
 		{"unknown column", map[string]any{"cluster": "*", "command": "get pods -A", "aggregate": "group-by:COLOR"}, true,

@@ -31,20 +31,31 @@ func callTool(t *testing.T, st server.ServerTool, args map[string]any) (string, 
 // could not read at all: only its error.
 func sampleWithUnreadableSpoke(t *testing.T) Deps {
 	t.Helper()
-	dir := t.TempDir()
-	untar(t, filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"), dir)
-	roots, err := filepath.Glob(filepath.Join(dir, "must-gather-*"))
-	if err != nil || len(roots) != 1 {
-		t.Fatalf("sample layout: %v %v", roots, err)
-	}
-	spoke3 := filepath.Join(roots[0], "spoke3")
+	root := sampleWithout(t, "spoke3")
+	spoke3 := filepath.Join(root, "spoke3")
 	if err := os.Mkdir(spoke3, 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(spoke3, "collection-errors.txt"), []byte("cluster spoke3 cannot be read: connection refused\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return archiveDeps(t, roots[0])
+	return archiveDeps(t, root)
+}
+
+// sampleWithout unpacks the sample archive without a cluster's folder, as a collection that did not
+// reach the cluster leaves it, and returns the archive's root folder.
+func sampleWithout(t *testing.T, cluster string) string {
+	t.Helper()
+	dir := t.TempDir()
+	untar(t, filepath.Join("..", "mustgather", "testdata", "sample-fleet.tar.gz"), dir)
+	roots, err := filepath.Glob(filepath.Join(dir, "must-gather-*"))
+	if err != nil || len(roots) != 1 {
+		t.Fatalf("sample layout: %v %v", roots, err)
+	}
+	if err := os.RemoveAll(filepath.Join(roots[0], cluster)); err != nil {
+		t.Fatal(err)
+	}
+	return roots[0]
 }
 
 // untar unpacks a trusted test fixture.
@@ -87,18 +98,29 @@ func untar(t *testing.T, archive, dest string) {
 }
 
 func TestOfflineDiagnose(t *testing.T) {
+	withoutSpoke3 := func(t *testing.T) Deps { return archiveDeps(t, sampleWithout(t, "spoke3")) }
 	tests := []struct {
-		name string
-		deps func(*testing.T) Deps
-		want []string
+		name      string
+		deps      func(*testing.T) Deps
+		want, not []string
 	}{
-		{"a cluster the collection did not target is no finding", sampleArchiveDeps, []string{
-			"No problem found for the fleet",
-			"spoke3: the spoke's API server, not tried: the must-gather holds no data for cluster spoke3"}},
+		{"the sample's faults, each with its cause", sampleArchiveDeps, []string{
+			"[warning] pod-crashlooping (cluster spoke1): Deployment payments/payments-api",
+			"log (previous run): panic: database unavailable",
+			"[warning] job-failed (cluster spoke1): Job reports/nightly-export failed (BackoffLimitExceeded)",
+			"[warning] pdb-blocks-disruption (cluster spoke1): PodDisruptionBudget payments/ledger",
+			"[warning] pod-image-pull (cluster spoke2): Deployment inventory/inventory-sync",
+			"[warning] service-no-endpoints (cluster spoke2): Service inventory/inventory-db has no endpoint: its selector matches no pod",
+			"[warning] node-pressure (cluster spoke2): Node spoke2-node-2 reports MemoryPressure",
+			"[warning] pod-oomkilled (cluster spoke3): Deployment analytics/report-builder",
+			"[warning] pod-unschedulable (cluster spoke3): Deployment analytics/gpu-trainer",
+			"[warning] rollout-stuck (cluster local-cluster): Deployment storefront/checkout cannot create its pods"}, []string{"[critical]"}},
+		{"a cluster the collection did not target is no finding", withoutSpoke3, []string{
+			"spoke3: the spoke's API server, not tried: the must-gather holds no data for cluster spoke3",
+			"[warning] pod-crashlooping (cluster spoke1)"}, []string{"(cluster spoke3)"}},
 		{"a cluster the collector could not read is", sampleWithUnreadableSpoke, []string{
-			"Diagnosis of the fleet: 1 finding(s)",
 			"[warning] spoke-api-unreadable (cluster spoke3): The hub saw the cluster available, but the collection could not read its API server",
-			"evidence: the must-gather could not collect cluster spoke3: cluster spoke3 cannot be read: connection refused"}},
+			"evidence: the must-gather could not collect cluster spoke3: cluster spoke3 cannot be read: connection refused"}, []string{"pod-oomkilled"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +131,11 @@ func TestOfflineDiagnose(t *testing.T) {
 			for _, w := range tc.want {
 				if !strings.Contains(text, w) {
 					t.Errorf("missing %q in:\n%s", w, text)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(text, n) {
+					t.Errorf("unexpected %q in:\n%s", n, text)
 				}
 			}
 			for _, m := range verifyCall.FindAllStringSubmatch(text, -1) {
@@ -128,7 +155,7 @@ func TestSummaryWithAnUnreadableSpoke(t *testing.T) {
 		t.Fatalf("tool error: %s", text)
 	}
 	for _, w := range []string{
-		"Cluster spoke1: 1 failing or pending pod(s)",
+		"Cluster spoke1: 2 failing or pending pod(s)",
 		"Cluster spoke3: nothing to summarise: the must-gather could not collect cluster spoke3",
 		"spoke3: Degraded - the spoke's API server cannot be read from the hub: the must-gather could not collect cluster spoke3",
 		"\n  spoke3: cluster spoke3 cannot be read: connection refused\n"} {

@@ -160,7 +160,7 @@ func readmeToolRows(readme string) map[string][]string {
 // TestOfflineFanOutCoversTheArchive: offline, a fan-out covers the clusters the archive holds; a cluster
 // the hub knows but the collection did not reach is listed as left out, not as a failure.
 func TestOfflineFanOutCoversTheArchive(t *testing.T) {
-	d := sampleArchiveDeps(t)
+	d := archiveDeps(t, sampleWithout(t, "spoke3"))
 	ctx := context.Background()
 	tests := []struct {
 		cluster   string

@@ -138,7 +138,9 @@ func TestOfflineAnswersMatchLive(t *testing.T) {
 	live := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-mg", "--must-gather-dir", out)
 	_, path, _ := collect(t, live, map[string]any{"clusters": "spoke1,spoke2"})
 	if os.Getenv("UPDATE_SAMPLE") != "" {
-		copyFile(t, path, filepath.Join(fleet.ModuleRoot(), "mustgather", "testdata", "sample-fleet.tar.gz"))
+		// The sample a new user opens first: the hub and every spoke, each injected fault in it.
+		_, sample, _ := collect(t, live, map[string]any{"clusters": "*"})
+		copyFile(t, sample, filepath.Join(fleet.ModuleRoot(), "mustgather", "testdata", "sample-fleet.tar.gz"))
 	}
 	offline := stdioClient(t, "--must-gather", path)
 	// Columns that do not move between the collection and the question.
@@ -191,8 +193,9 @@ func TestOfflineAnswersMatchLive(t *testing.T) {
 		t.Errorf("offline describe:\n%s", text)
 	}
 	text, _ = callTool(t, offline.Client, "must_gather_summary", nil)
-	// kwok runs the agent pods, so the OCM namespaces hold no failing or pending pod.
-	if !strings.Contains(text, "Clusters that are not healthy") || !strings.Contains(text, "Cluster spoke1: 0 failing or pending pod(s)") {
+	// The workloads of every namespace are collected: spoke1's injected crash loop and failed Job are there.
+	if !strings.Contains(text, "Clusters that are not healthy") || !strings.Contains(text, "Cluster spoke1: 2 failing or pending pod(s)") ||
+		!strings.Contains(text, "pod payments/payments-api-") || !strings.Contains(text, "pod reports/nightly-export-") {
 		t.Errorf("summary:\n%s", text)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
