@@ -157,7 +157,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 			{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "create configmap e2e-sa-role -n default --from-literal=a=b"}, "created"},
 			{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "delete configmap e2e-sa-role -n default"}, "deleted"},
 			{"must_gather", map[string]any{"clusters": "spoke1"}, "2 of 2 cluster(s) collected"},
-			{"diagnose", map[string]any{"cluster": "spoke1"}, "No problem found for cluster spoke1"},
+			{"diagnose", map[string]any{"cluster": "spoke1"}, "[warning] pod-crashlooping (cluster spoke1): Deployment payments/payments-api"},
 			{"search_runbooks", map[string]any{"query": "lease not renewed"}, "runbook://ocm/cluster-unknown"},
 		}
 		for _, call := range calls {
