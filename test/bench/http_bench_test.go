@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os/exec"
 	"syscall"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
@@ -64,6 +66,22 @@ func httpServer(b *testing.B, args ...string) (*client.Client, *exec.Cmd) {
 		base = "http://" + a
 	case <-time.After(2 * time.Minute):
 		b.Fatal("the HTTP server did not report its address")
+	}
+	// Ready once the informers hold the whole fleet (thousands of ManagedClusters take a while).
+	err = wait.PollUntilContextTimeout(context.Background(), 200*time.Millisecond, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, base+"/readyz", nil)
+		if err != nil {
+			return false, err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return false, nil
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK, nil
+	})
+	if err != nil {
+		b.Fatal("the HTTP server did not become ready: ", err)
 	}
 	tr, err := transport.NewStreamableHTTP(base+"/mcp", transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
 	if err != nil {

@@ -257,7 +257,7 @@ func BenchmarkFanOutGetNamespaces(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, cmd := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only", "--max-output-bytes", "4194304")
+	c, cmd := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only", "--manifestwork-grant", "--max-output-bytes", "4194304")
 	for _, n := range []int{1, 10, 100} {
 		names := make([]string, n)
 		for i := range names {

@@ -46,7 +46,7 @@ func BenchmarkFanOutDistant(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, cmd := httpServer(b, "--kubeconfig", kubeconfig, "--read-only")
+	c, cmd := httpServer(b, "--kubeconfig", kubeconfig, "--read-only", "--manifestwork-grant")
 	for _, n := range []int{1, 100, 1000} {
 		args := map[string]any{"cluster": strings.Join(list[:n], ","), "command": "get namespaces", "timeout": "5m"}
 		b.Run(fmt.Sprintf("clusters=%d", n), func(b *testing.B) {
@@ -73,7 +73,7 @@ func BenchmarkServerRSSDistant2000(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	c, cmd := httpServer(b, "--kubeconfig", kubeconfig, "--read-only")
+	c, cmd := httpServer(b, "--kubeconfig", kubeconfig, "--read-only", "--manifestwork-grant")
 	b.ReportMetric(float64(rssBytes(cmd.Process.Pid))/(1<<20), "idle-RSS-MB")
 	args := map[string]any{"cluster": "selector:bench=distant", "command": "get namespaces", "timeout": "5m", "aggregate": "count"}
 	out := call(b, c, "kubectl", args) // provisions every cluster: not timed
