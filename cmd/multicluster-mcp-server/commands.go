@@ -268,7 +268,7 @@ func newEngine(cfg *config.Config) (*kubectl.Engine, func(), error) {
 		return nil, nil, err
 	}
 	cleanup := func() { _ = os.RemoveAll(dir) }
-	engine, err := kubectl.NewEngine(kubectl.Options{AllowSecretValues: cfg.AllowSecretValues, WorkDir: dir, DiscoveryCacheSize: cfg.ClientCacheSize})
+	engine, err := kubectl.NewEngine(kubectl.Options{AllowSecretValues: cfg.AllowSecretValues, WorkDir: dir, DiscoveryCacheSize: cfg.DiscoveryCacheSize})
 	if err != nil {
 		cleanup()
 		return nil, nil, err

@@ -41,6 +41,7 @@ type Config struct {
 	ClusterProxyURL    string        `mapstructure:"cluster-proxy-url"`
 	ClusterProxyCAFile string        `mapstructure:"cluster-proxy-ca-file"`
 	ClientCacheSize    int           `mapstructure:"client-cache-size"`
+	DiscoveryCacheSize int           `mapstructure:"discovery-cache-size"`
 
 	MaxOutputBytes    int  `mapstructure:"max-output-bytes"`
 	AllowSecretValues bool `mapstructure:"allow-secret-values"`
@@ -363,6 +364,9 @@ func (c *Config) validate() error {
 	}
 	if c.ClientCacheSize < 1 {
 		return &Error{Setting: "client-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.ClientCacheSize)}
+	}
+	if c.DiscoveryCacheSize < 1 {
+		return &Error{Setting: "discovery-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.DiscoveryCacheSize)}
 	}
 	if c.Kubeconfig != "" {
 		if _, err := os.Stat(c.Kubeconfig); err != nil {

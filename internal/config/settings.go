@@ -103,6 +103,8 @@ func Settings() []Setting {
 			Usage: "PEM CA bundle that verifies the cluster-proxy user server (default: system roots)"},
 		{Name: "client-cache-size", Kind: KindInt, Default: 5000, Commands: allCmds,
 			Usage: "how many spokes' credentials and clients are kept in memory"},
+		{Name: "discovery-cache-size", Kind: KindInt, Default: 256, Commands: allCmds,
+			Usage: "how many clusters' API discovery kubectl keeps in memory (about 0.8 MB each); others are discovered again when used"},
 		{Name: "max-output-bytes", Kind: KindInt, Default: 32768, Commands: serveOnly,
 			Usage: "cap on each tool result's text; longer output is cut with a note on how to narrow the query"},
 		{Name: "allow-secret-values", Kind: KindBool, Default: false, Commands: serveOnly,
