@@ -252,6 +252,44 @@ func (r *Runner) sortChecks(clusters []string) {
 	r.mu.Unlock()
 }
 
+// byKind summarises a fleet diagnosis: each kind of finding, how often, and where (the first clusters
+// by name, then a count), in the order of the findings, so that a fault repeated over many clusters
+// reads as one line before the cap cuts the details.
+func (rep *Report) byKind() string {
+	type kind struct {
+		id       string
+		n        int
+		clusters []string
+		seen     map[string]bool
+	}
+	var order []*kind
+	byID := map[string]*kind{}
+	for _, f := range rep.Findings {
+		k, ok := byID[f.ID]
+		if !ok {
+			k = &kind{id: f.ID, seen: map[string]bool{}}
+			byID[f.ID] = k
+			order = append(order, k)
+		}
+		k.n++
+		if c := f.Subject[strings.LastIndex(f.Subject, " ")+1:]; !k.seen[c] {
+			k.seen[c] = true
+			k.clusters = append(k.clusters, c)
+		}
+	}
+	var b strings.Builder
+	b.WriteString("By kind:")
+	for _, k := range order {
+		where := k.clusters
+		more := ""
+		if len(where) > 5 {
+			where, more = where[:5], fmt.Sprintf(" and %d more", len(k.clusters)-5)
+		}
+		fmt.Fprintf(&b, " %s x%d (%s%s);", k.id, k.n, strings.Join(where, ", "), more)
+	}
+	return strings.TrimSuffix(b.String(), ";") + ".\n"
+}
+
 // Render writes the report for a model: findings by severity, root cause first, compact.
 func (rep *Report) Render() string {
 	var b strings.Builder
@@ -274,6 +312,9 @@ func (rep *Report) Render() string {
 	}
 	fmt.Fprintf(&b, "Diagnosis of %s: %d finding(s) (%d critical, %d warning, %d info) from %d checks in %s. Most probable root cause first.\n",
 		subject, len(rep.Findings), counts[Critical], counts[Warning], counts[Info], len(rep.Checked), rep.Took.Round(time.Millisecond))
+	if rep.Target == (Target{}) {
+		b.WriteString(rep.byKind())
+	}
 	for _, f := range rep.Findings {
 		fmt.Fprintf(&b, "\n[%s] %s (%s): %s\n", f.Severity, f.ID, f.Subject, f.Title)
 		if len(f.Looked) > 0 {

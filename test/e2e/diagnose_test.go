@@ -2,6 +2,9 @@ package e2e
 
 import (
 	"context"
+	"net"
+	"net/url"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/tools/clientcmd"
 	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 	addonv1alpha1 "open-cluster-management.io/api/addon/v1alpha1"
@@ -154,6 +158,16 @@ func TestDiagnose(t *testing.T) {
 				t.Errorf("evidence lacks %q:\n%s", want, text)
 			}
 		}
+		// Run as the hub Deployment runs: the server reaches the hub at its in-cluster Service address
+		// (here localhost, named by KUBERNETES_SERVICE_HOST), which agents never use; the agents' URL is
+		// compared with the URL the hub publishes, not with the server's own.
+		inCluster := stdioClientEnv(t, []string{"KUBERNETES_SERVICE_HOST=localhost"},
+			"--kubeconfig", kubeconfigAt(t, env.hubKubeconfig, "localhost"), "--msa-name", "e2e-diag", "--must-gather-dir", t.TempDir())
+		text, isErr := callTool(t, inCluster.Client, "diagnose", map[string]any{"cluster": "spoke2"})
+		published := regexp.MustCompile(`points at https://127\.0\.0\.1:1, but the hub is published as https://127\.0\.0\.1:\d+\b`)
+		if isErr || !published.MatchString(text) || strings.Contains(text, "localhost") {
+			t.Errorf("in-cluster diagnosis compares the agent's URL with the wrong hub URL:\n%s", text)
+		}
 	})
 
 	t.Run("c: add-on placed without a ManagedClusterSetBinding", func(t *testing.T) {
@@ -233,6 +247,28 @@ func TestDiagnose(t *testing.T) {
 
 // registerGhost registers a cluster with no agent behind it, accepted, joined and available as far as
 // the hub can tell (status and lease written by the test), with no add-on enabled.
+// kubeconfigAt writes a copy of a kubeconfig whose servers are reached by another host name.
+func kubeconfigAt(t *testing.T, path, host string) string {
+	t.Helper()
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cfg.Clusters {
+		u, err := url.Parse(c.Server)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u.Host = net.JoinHostPort(host, u.Port())
+		c.Server = u.String()
+	}
+	out := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 func registerGhost(t *testing.T, name string) string {
 	t.Helper()
 	ctx := context.Background()

@@ -76,8 +76,14 @@ type session struct {
 // stdioClient starts the server binary over stdio and returns an initialized client.
 func stdioClient(t *testing.T, args ...string) *session {
 	t.Helper()
+	return stdioClientEnv(t, nil, args...)
+}
+
+// stdioClientEnv is stdioClient with more environment variables ("NAME=value") for the server.
+func stdioClientEnv(t *testing.T, environ []string, args ...string) *session {
+	t.Helper()
 	logs := &syncBuffer{}
-	tr := transport.NewStdioWithOptions(env.serverBin, nil, args, transport.WithCommandStderrWriter(logs))
+	tr := transport.NewStdioWithOptions(env.serverBin, environ, args, transport.WithCommandStderrWriter(logs))
 	c := client.NewClient(tr)
 	// The transport ties the child process (and an SSE stream) to Start's context: it must outlive this call.
 	if err := c.Start(context.Background()); err != nil {
