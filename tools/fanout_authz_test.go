@@ -51,7 +51,9 @@ func TestFleetAuthorizationRoundTrips(t *testing.T) {
 			d := Deps{Source: src, Now: func() time.Time { return testNow }, MaxOutputBytes: 32 << 10,
 				Kubectl: engine, Clusters: unreachable{}, FanOutConcurrency: 16,
 				Authz: auth.NewClusterAuthorizer(hub.Start(t), auth.AuthorizerOptions{
-					Read: auth.Permission{Verb: "get", Group: "cluster.open-cluster-management.io", Resource: "managedclusters"}})}
+					Read: auth.Permission{Verb: "get", Group: "cluster.open-cluster-management.io", Resource: "managedclusters"},
+					// The answers' lifetime is measured on a pinned clock: a slow machine must not expire them.
+					Now: func() time.Time { return testNow }})}
 			text, _ := callAs(t, d, alice, tc.tool, tc.args)
 			if !strings.Contains(text, tc.want) {
 				t.Errorf("answer lacks %q:\n%.600s", tc.want, text)
