@@ -3,7 +3,6 @@ package fleet
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"time"
 
 	batchv1 "k8s.io/api/batch/v1"
@@ -12,7 +11,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/utils/ptr"
@@ -161,18 +159,7 @@ func (f *Fleet) serveJobLogs(ctx context.Context, c *Cluster, flt InjectedFault)
 	if err != nil {
 		return err
 	}
-	path := filepath.Join(f.kwokLogs, exportLogFile)
-	for _, p := range pods.Items {
-		obj := &unstructured.Unstructured{Object: map[string]any{
-			"apiVersion": "kwok.x-k8s.io/v1alpha1", "kind": "Logs",
-			"metadata": map[string]any{"name": p.Name, "namespace": p.Namespace, "labels": map[string]any{WorkloadLabel: flt.Name}},
-			"spec":     map[string]any{"logs": []any{map[string]any{"logsFile": path, "previousLogsFile": path}}},
-		}}
-		if _, err := c.Dynamic.Resource(kwokLogsGVR).Namespace(p.Namespace).Create(ctx, obj, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("%s: logs of %s/%s: %w", c.Name, p.Namespace, p.Name, err)
-		}
-	}
-	return nil
+	return f.serveFaultLogs(ctx, c, flt, pods.Items)
 }
 
 // pressNode annotates a node so that kwok reports it under MemoryPressure, and waits until it does.

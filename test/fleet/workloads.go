@@ -347,6 +347,8 @@ func (f *Fleet) serveFaultLogs(ctx context.Context, c *Cluster, flt InjectedFaul
 		file = oomLogFile
 	case FaultImagePull:
 		file = missingLogFile
+	case FaultJobFailed:
+		file = exportLogFile
 	default:
 		return nil // an unscheduled pod has no node, so the API server asks no kubelet
 	}
