@@ -132,6 +132,12 @@ var ErrTimeout = errors.New("timed out")
 // Run executes a validated plan. It returns when kubectl finishes or the timeout passes, whichever is
 // first: a cluster that hangs cannot hold the call.
 func (e *Engine) Run(ctx context.Context, r Request) Result {
+	return e.run(ctx, r, nil)
+}
+
+// run executes a plan; with a recording, every change it would send must be a dry run, and each is
+// recorded.
+func (e *Engine) run(ctx context.Context, r Request, rec *recording) Result {
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 	args := r.Plan.Args
@@ -165,6 +171,12 @@ func (e *Engine) Run(ctx context.Context, r Request) Result {
 	if !e.opts.AllowSecretValues {
 		filter = newElider()
 		cfg.Wrap(filter.wrap)
+	}
+	if rec != nil {
+		cfg.Wrap(rec.wrap)
+		if filter != nil {
+			rec.humanize = filter.Humanize
+		}
 	}
 	// Outermost: the request guard sees every request, with its final headers, before anything is sent.
 	impersonating := r.Config.Impersonate.UserName
