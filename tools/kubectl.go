@@ -37,6 +37,7 @@ type kubectlWriteArgs struct {
 	Command  string `json:"command" jsonschema:"The kubectl command line, e.g. scale deploy/web -n shop --replicas=3, or apply when a manifest is given"`
 	Manifest string `json:"manifest,omitempty" jsonschema:"YAML or JSON for apply, create, replace or delete; passed to kubectl as -f"`
 	Timeout  string `json:"timeout,omitempty" jsonschema:"Optional time limit, e.g. 45s or 2m (default 30s, at most 5m)"`
+	Approval string `json:"approval,omitempty" jsonschema:"The approval a preview returned, once the user approved that change: the call must repeat the cluster, command and manifest of the preview"`
 }
 
 func kubectlTool(d Deps) server.ServerTool {
@@ -66,16 +67,18 @@ func kubectlWriteTool(d Deps) server.ServerTool {
 		mcp.WithTitleAnnotation("kubectl (changes clusters)"),
 		mcp.WithDescription("Run a kubectl command that changes one cluster (the hub or one managed cluster): apply, create, "+
 			"replace, delete, patch, label, annotate, scale, autoscale, rollout restart/undo/pause/resume, set image/env/resources, "+
-			"cordon, uncordon, drain, taint. Give YAML or JSON in manifest for apply/create/replace/delete. Ask the user before "+
-			"any change. Reads go through the kubectl tool."),
+			"cordon, uncordon, drain, taint. Give YAML or JSON in manifest for apply/create/replace/delete. Every change is first "+
+			"previewed by a server-side dry run and shown as a diff; it runs only once approved: the server asks the user itself "+
+			"when the client supports it, else the preview returns an approval to pass in a second identical call after the user "+
+			"approved (one use, short-lived, void if the objects change). Reads go through the kubectl tool."),
 		mcp.WithInputSchema[kubectlWriteArgs](),
 		mcp.WithReadOnlyHintAnnotation(false),
 		mcp.WithDestructiveHintAnnotation(true),
 		mcp.WithIdempotentHintAnnotation(false),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
-	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlWriteArgs) (*mcp.CallToolResult, error) {
-		return d.runKubectl(ctx, kubectl.WriteTool, callArgs{cluster: args.Cluster, command: args.Command, manifest: args.Manifest, timeout: args.Timeout}), nil
+	handler := mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args kubectlWriteArgs) (*mcp.CallToolResult, error) {
+		return d.kubectlWrite(ctx, req, callArgs{cluster: args.Cluster, command: args.Command, manifest: args.Manifest, timeout: args.Timeout}, args.Approval), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }

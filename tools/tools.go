@@ -12,6 +12,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
@@ -46,6 +47,10 @@ type Deps struct {
 	Authz Authorizer
 	// Runbooks are offered as resources and searched by search_runbooks.
 	Runbooks *runbooks.Set
+	// Approval is the autonomy level: which kubectl_write changes wait for approval (default: all).
+	Approval approval.Mode
+	// Approvals issues and redeems one-time approvals; made at registration when nil.
+	Approvals *approval.Store
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
@@ -187,7 +192,19 @@ func Register(s *server.MCPServer, d Deps) {
 	if d.Kubectl != nil && d.Clusters != nil {
 		add(kubectlTool(d))
 		if !d.ReadOnly && !d.Offline {
-			add(kubectlWriteTool(d))
+			if d.Approval == "" {
+				d.Approval = approval.All
+			}
+			if d.Approvals == nil {
+				store, err := approval.NewStore(approval.DefaultTTL, 0, nil)
+				if err != nil {
+					d.Log.Error("kubectl_write is not available: no approval store", zap.Error(err))
+				}
+				d.Approvals = store
+			}
+			if d.Approvals != nil {
+				add(kubectlWriteTool(d))
+			}
 		}
 	}
 	if d.Archive != nil {

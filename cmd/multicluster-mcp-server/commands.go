@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
@@ -102,11 +103,22 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	defer closeShared()
+	mode, err := approval.ParseMode(cfg.Approval)
+	if err != nil {
+		return &config.Error{Setting: "approval", Err: err}
+	}
+	approvals, err := approval.NewStore(cfg.ApprovalTTL, 0, nil)
+	if err != nil {
+		return err
+	}
+	log.Info("approval", zap.String("level", string(mode)), zap.Duration("ttl", cfg.ApprovalTTL))
 	s := mcpserver.New(log, tools.Deps{
 		Runbooks:          sh.books,
 		Source:            registry,
 		Clusters:          provider,
 		Kubectl:           sh.engine,
+		Approval:          mode,
+		Approvals:         approvals,
 		ReadOnly:          cfg.ReadOnly,
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,

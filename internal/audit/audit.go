@@ -24,6 +24,8 @@ type Record struct {
 	clusters []string
 	denied   []string
 	refused  string
+	// approval is how the change was approved (or that it was only previewed), approvedBy by whom.
+	approval, approvedBy string
 }
 
 type recordKey struct{}
@@ -56,6 +58,16 @@ func Refused(ctx context.Context, why string) {
 	if r := from(ctx); r != nil {
 		r.mu.Lock()
 		r.refused = why
+		r.mu.Unlock()
+	}
+}
+
+// Approval notes how a change was approved (elicitation, approval, not required at this level) or that
+// it was only previewed, and who approved it.
+func Approval(ctx context.Context, how, by string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.approval, r.approvedBy = how, by
 		r.mu.Unlock()
 	}
 }
@@ -129,6 +141,12 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 	fields = append(fields, zap.Strings("clusters", rec.clusters), zap.String("decision", decision))
 	if len(rec.denied) > 0 {
 		fields = append(fields, zap.Strings("denied", rec.denied))
+	}
+	if rec.approval != "" {
+		fields = append(fields, zap.String("approval", rec.approval))
+		if rec.approvedBy != "" {
+			fields = append(fields, zap.String("approvedBy", rec.approvedBy))
+		}
 	}
 	rec.mu.Unlock()
 	outcome := "ok"

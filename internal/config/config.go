@@ -47,6 +47,9 @@ type Config struct {
 	AllowSecretValues bool `mapstructure:"allow-secret-values"`
 	FanOutConcurrency int  `mapstructure:"fanout-concurrency"`
 
+	Approval    string        `mapstructure:"approval"`
+	ApprovalTTL time.Duration `mapstructure:"approval-ttl"`
+
 	MustGather         string `mapstructure:"must-gather"`
 	MustGatherDir      string `mapstructure:"must-gather-dir"`
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
@@ -329,6 +332,9 @@ func (c *Config) validate() error {
 	}
 	if c.FanOutConcurrency < 1 {
 		return &Error{Setting: "fanout-concurrency", Err: fmt.Errorf("must be at least 1, got %d", c.FanOutConcurrency)}
+	}
+	if c.ApprovalTTL < time.Second || c.ApprovalTTL > 24*time.Hour {
+		return &Error{Setting: "approval-ttl", Err: fmt.Errorf("must be between 1s and 24h, got %s", c.ApprovalTTL)}
 	}
 	if c.MustGather != "" {
 		if _, err := os.Stat(c.MustGather); err != nil {
