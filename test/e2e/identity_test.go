@@ -56,7 +56,7 @@ func asUser(t *testing.T, srv *httpServer, token string) *client.Client {
 func TestPerUserIdentity(t *testing.T) {
 	grantUsers(t)
 	auditFile := filepath.Join(t.TempDir(), "audit.log")
-	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--audit-log", auditFile, "--msa-name", "e2e-http")
+	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--audit-log", auditFile, "--msa-name", "e2e-http", "--approval", "none")
 	alice, bob := asUser(t, srv, fleet.AliceToken), asUser(t, srv, fleet.BobToken)
 	admin := asUser(t, srv, fleet.OperatorToken)
 	masters := asUser(t, srv, fleet.AdminToken)

@@ -161,7 +161,7 @@ var hostileCorpus = []struct {
 // TestHostileCorpusReachesNoAPIServer sends every hostile command to the hub and to spoke1 and proves,
 // from the API servers' audit logs, that none of them produced a request from the server's identities.
 func TestHostileCorpusReachesNoAPIServer(t *testing.T) {
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", hostileMSA)
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", hostileMSA, "--approval", "none")
 	// Warm up: credentials and discovery for both targets, so that later silence means something.
 	for _, cluster := range []string{"hub", "spoke1"} {
 		if text, isErr := callTool(t, s.Client, "kubectl", map[string]any{"cluster": cluster, "command": "get ns"}); isErr {
@@ -283,7 +283,7 @@ func TestReadOnlyRefusedTwice(t *testing.T) {
 
 // TestKubectlWrite changes spoke2 through the write tool: apply, scale, label, delete.
 func TestKubectlWrite(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--approval", "none").Client
 	call := func(command, manifest string) string {
 		t.Helper()
 		args := map[string]any{"cluster": "spoke2", "command": command}
@@ -400,7 +400,7 @@ func TestSecretValuesElided(t *testing.T) {
 	spoke := env.fleet.Spoke("spoke1")
 	const value = "s3cr3t-value-that-must-not-leak"
 	sec := fmt.Sprintf(`{"apiVersion":"v1","kind":"Secret","metadata":{"name":"e2e-elide","namespace":"default"},"stringData":{"password":%q}}`, value)
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer").Client
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--approval", "none").Client
 	if text, isErr := callTool(t, c, "kubectl_write", map[string]any{"cluster": "spoke1", "command": "apply -o yaml", "manifest": sec}); isErr || strings.Contains(text, value) {
 		t.Fatalf("apply -o yaml: %v\n%s", isErr, text)
 	}
@@ -424,7 +424,7 @@ func TestSecretValuesElided(t *testing.T) {
 		}
 	}
 	// With --allow-secret-values the operator opted in.
-	open := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--allow-secret-values").Client
+	open := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--allow-secret-values", "--approval", "none").Client
 	text, _ := callTool(t, open, "kubectl", map[string]any{"cluster": "spoke1", "command": "get secret e2e-elide -n default -o jsonpath='{.data.password}'"})
 	if !strings.Contains(text, encoded) {
 		t.Errorf("--allow-secret-values did not show the value: %s", text)

@@ -141,7 +141,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 	}
 
 	t.Run("every tool path works with exactly that role", func(t *testing.T) {
-		srv := startHTTPServer(t, "--kubeconfig", kubeconfig, "--must-gather-dir", t.TempDir())
+		srv := startHTTPServer(t, "--kubeconfig", kubeconfig, "--must-gather-dir", t.TempDir(), "--approval", "none")
 		c := srv.streamableClient(t, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
 		calls := []struct {
 			tool string
