@@ -121,41 +121,57 @@ func (c *Cluster) writeTable(buf *bytes.Buffer, gr schema.GroupResource, items [
 }
 
 // writeObjects writes objects as the API serves them: one object, or a List of them. Elided Secret
-// values are rebuilt, within the bounds of encodeElided.
+// values are rebuilt, within the bounds of encodeElided. The other objects are copied from the spill
+// file straight into the answer, which is sized once: a list of every pod costs the answer's bytes.
 func (c *Cluster) writeObjects(buf *bytes.Buffer, gr schema.GroupResource, items []*Object, isList bool) error {
-	raws := make([][]byte, len(items))
 	var elided []*unstructured.Unstructured
-	var at []int
+	rebuilt := map[*Object][]byte{}
 	size := 0
-	for i, o := range items {
-		raw, rec, err := c.raw(o)
-		if err != nil {
-			return err
+	for _, o := range items {
+		rec := c.record(o)
+		if rec.err != nil {
+			return rec.err
 		}
-		raws[i], size = raw, size+len(raw)
+		size += rec.ref.n + 1
 		if rec.elided {
 			u, err := c.Load(o)
 			if err != nil {
 				return err
 			}
-			elided, at = append(elided, u), append(at, i)
+			elided = append(elided, u)
+			rebuilt[o] = nil
 		}
 	}
 	if len(elided) > 0 {
-		rebuilt, err := encodeElided(elided, gr == grSecrets)
+		objs, err := encodeElided(elided, gr == grSecrets)
 		if err != nil {
 			return err
 		}
-		for j, u := range rebuilt {
-			raw, err := json.Marshal(u.Object)
+		j := 0
+		for _, o := range items {
+			if _, ok := rebuilt[o]; !ok {
+				continue
+			}
+			raw, err := json.Marshal(objs[j].Object)
 			if err != nil {
 				return err
 			}
-			raws[at[j]] = raw
+			rebuilt[o], size, j = raw, size+len(raw), j+1
 		}
 	}
+	object := func(o *Object) error {
+		if raw, ok := rebuilt[o]; ok {
+			buf.Write(raw)
+			return nil
+		}
+		raw, _, err := c.raw(o)
+		buf.Write(raw)
+		return err
+	}
 	if !isList {
-		buf.Write(raws[0])
+		if err := object(items[0]); err != nil {
+			return err
+		}
 		buf.WriteByte('\n')
 		return nil
 	}
@@ -164,14 +180,16 @@ func (c *Cluster) writeObjects(buf *bytes.Buffer, gr schema.GroupResource, items
 	if err != nil {
 		return err
 	}
-	buf.Grow(size + len(items) + len(head) + 64)
+	buf.Grow(size + len(head) + 64)
 	buf.Write(head[:len(head)-1])
 	buf.WriteString(`,"metadata":{"resourceVersion":"1"},"items":[`)
-	for i, raw := range raws {
+	for i, o := range items {
 		if i > 0 {
 			buf.WriteByte(',')
 		}
-		buf.Write(raw)
+		if err := object(o); err != nil {
+			return err
+		}
 	}
 	buf.WriteString("]}\n")
 	return nil
