@@ -41,6 +41,17 @@ var podRules = map[string]struct {
 // stuckAfter is how long a scheduled pod may wait for its containers before that is a finding.
 const stuckAfter = 10 * time.Minute
 
+// A running container whose last run ended in an OOM kill, or in an error after flappingRestarts
+// restarts, within recentRun, fails again and again between the moments it runs.
+const (
+	recentRun        = time.Hour
+	flappingRestarts = 3
+)
+
+func (s *snapshot) recent(t *corev1.ContainerStateTerminated) bool {
+	return t != nil && !t.FinishedAt.IsZero() && s.now.Sub(t.FinishedAt.Time) < recentRun
+}
+
 // imagePullReasons are the waiting reasons of a container whose image cannot be had.
 var imagePullReasons = map[string]bool{"ImagePullBackOff": true, "ErrImagePull": true, "InvalidImageName": true, "ErrImageNeverPull": true}
 
@@ -79,6 +90,14 @@ func (s *snapshot) classify(p *corev1.Pod) (id, container string) {
 			return idConfigError, cs.Name
 		case now != nil && now.ExitCode != 0 && p.Spec.RestartPolicy == corev1.RestartPolicyNever:
 			return idCrashLoop, cs.Name
+		case w == nil && now == nil && s.recent(last):
+			// Running again, but its last run ended badly not long ago: it flaps.
+			if last.Reason == "OOMKilled" {
+				return idOOMKilled, cs.Name
+			}
+			if last.ExitCode != 0 && cs.RestartCount >= flappingRestarts {
+				return idCrashLoop, cs.Name
+			}
 		}
 	}
 	for _, c := range p.Status.Conditions {

@@ -120,6 +120,23 @@ func TestWorkloadAnalyzers(t *testing.T) {
 			s.pods = []corev1.Pod{pod("analytics", "report-builder", crashing("OOMKilled", 137))}
 			s.logs = logsOf(map[string][]string{"analytics/report-builder-7d9f8-abcde/previous": {"loading cache", "cache warm-up progress=61%"}})
 		}, []string{"pod-oomkilled|warning|memory limit 256Mi", "pod-oomkilled|warning|log (previous run): cache warm-up progress=61%"}},
+		{"a running container killed for memory an hour ago or less still is a finding; one long ago is not", func(s *snapshot) {
+			flapping := func(reason string, code, restarts int32, ago time.Duration) func(*corev1.Pod) {
+				return func(p *corev1.Pod) {
+					cs := &p.Status.ContainerStatuses[0]
+					cs.RestartCount = restarts
+					cs.LastTerminationState.Terminated = &corev1.ContainerStateTerminated{ExitCode: code, Reason: reason, FinishedAt: metav1.NewTime(testNow.Add(-ago))}
+				}
+			}
+			s.pods = []corev1.Pod{
+				pod("cache", "redis", flapping("OOMKilled", 137, 1, 10*time.Minute)),
+				pod("cache", "memcached", flapping("OOMKilled", 137, 1, 3*time.Hour)),
+				pod("web", "api", flapping("Error", 1, 7, 5*time.Minute)),
+				pod("web", "once", flapping("Error", 1, 1, 5*time.Minute)),
+			}
+			s.logs = logsOf(map[string][]string{"cache/redis-7d9f8-abcde": {"OOM command not allowed"}, "web/api-7d9f8-abcde": {"error: upstream timeout"}})
+		}, []string{"pod-oomkilled|warning|Deployment cache/redis: 1 of 1 pod(s) killed", "pod-crashlooping|warning|Deployment web/api: 1 of 1 pod(s) crash-looping",
+			"pod-crashlooping|warning|log (current run): error: upstream timeout"}},
 		{"image pull with the image and the pull error", func(s *snapshot) {
 			s.pods = []corev1.Pod{pod("inventory", "inventory-sync", func(p *corev1.Pod) {
 				notReady(p)
