@@ -135,8 +135,15 @@ func TestDiagnose(t *testing.T) {
 	})
 
 	t.Run("b: agent hub credentials invalid", func(t *testing.T) {
-		if text, isErr := callTool(t, live.Client, "cluster_status", map[string]any{"cluster": "spoke2"}); isErr {
-			t.Fatal(text)
+		// Run as the hub Deployment runs: the server reaches the hub at its in-cluster Service address
+		// (here localhost, named by KUBERNETES_SERVICE_HOST), which agents never use; the agents' URL must
+		// be compared with the URL the hub publishes, not with the server's own.
+		inCluster := stdioClientEnv(t, []string{"KUBERNETES_SERVICE_HOST=localhost"},
+			"--kubeconfig", kubeconfigAt(t, env.hubKubeconfig, "localhost"), "--msa-name", "e2e-diag", "--must-gather-dir", t.TempDir())
+		for _, s := range []*session{live, inCluster} {
+			if text, isErr := callTool(t, s.Client, "cluster_status", map[string]any{"cluster": "spoke2"}); isErr {
+				t.Fatal(text)
+			}
 		}
 		if err := env.fleet.BreakAgentCredentials(ctx, "spoke2"); err != nil {
 			t.Fatal(err)
@@ -158,11 +165,6 @@ func TestDiagnose(t *testing.T) {
 				t.Errorf("evidence lacks %q:\n%s", want, text)
 			}
 		}
-		// Run as the hub Deployment runs: the server reaches the hub at its in-cluster Service address
-		// (here localhost, named by KUBERNETES_SERVICE_HOST), which agents never use; the agents' URL is
-		// compared with the URL the hub publishes, not with the server's own.
-		inCluster := stdioClientEnv(t, []string{"KUBERNETES_SERVICE_HOST=localhost"},
-			"--kubeconfig", kubeconfigAt(t, env.hubKubeconfig, "localhost"), "--msa-name", "e2e-diag", "--must-gather-dir", t.TempDir())
 		text, isErr := callTool(t, inCluster.Client, "diagnose", map[string]any{"cluster": "spoke2"})
 		published := regexp.MustCompile(`points at https://127\.0\.0\.1:1, but the hub is published as https://127\.0\.0\.1:\d+\b`)
 		if isErr || !published.MatchString(text) || strings.Contains(text, "localhost") {

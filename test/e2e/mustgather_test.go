@@ -232,8 +232,12 @@ func TestREADMEOfflineQuickStart(t *testing.T) {
 	sample := filepath.Join(fleet.ModuleRoot(), "mustgather", "testdata", "sample-fleet.tar.gz")
 	s := stdioClient(t, "--must-gather", sample)
 	text, isErr := callTool(t, s.Client, "list_clusters", nil)
-	if isErr || len(tableRows(t, text)) != 3 {
+	if isErr || len(tableRows(t, text)) != 4 || !strings.HasPrefix(text, "Fleet: 4 cluster(s)") {
 		t.Fatalf("list_clusters on the sample: %v\n%s", isErr, text)
+	}
+	// A first look finds something to diagnose.
+	if text, isErr = callTool(t, s.Client, "diagnose", nil); isErr || !strings.Contains(text, "[warning] pod-crashlooping (cluster spoke1)") {
+		t.Errorf("diagnose on the sample: %v\n%s", isErr, text)
 	}
 	text, isErr = callTool(t, s.Client, "kubectl", map[string]any{"cluster": "spoke2", "command": "get pods -A"})
 	if isErr || !strings.Contains(text, "managed-serviceaccount-addon-agent") {
