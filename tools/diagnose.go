@@ -27,7 +27,7 @@ func diagnoseTool(d Deps) server.ServerTool {
 			"ManagedServiceAccounts and the managed-serviceaccount add-on; failed ManifestWorks; failing OCM agent pods; and the "+
 			"workloads of every cluster: crash loops (with the log lines), image pulls, OOM kills (with limits), unschedulable pods "+
 			"(with the scheduler's reason), Services without endpoints, PodDisruptionBudgets that block drains, stuck rollouts, "+
-			"failed Jobs, nodes not Ready or under pressure. Returns findings by severity, the most probable root cause first, "+
+			"failed Jobs, nodes not Ready or under pressure, admission webhooks that fail closed with no backend. Returns findings by severity, the most probable root cause first, "+
 			"each with evidence, next step, verify commands and runbook."),
 		mcp.WithInputSchema[diagnoseArgs](),
 		mcp.WithReadOnlyHintAnnotation(true),

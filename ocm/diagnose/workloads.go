@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -49,6 +50,8 @@ type snapshot struct {
 	jobs        []batchv1.Job
 	nodes       []corev1.Node
 	events      []corev1.Event
+	validating  []admissionv1.ValidatingWebhookConfiguration
+	mutating    []admissionv1.MutatingWebhookConfiguration
 	unread      map[string]string
 	// logs returns up to tail lines of a container's log (previous: the run before the current one).
 	logs func(ns, pod, container string, previous bool, tail int64) ([]string, error)
@@ -75,6 +78,8 @@ func (r *Runner) workloads(ctx context.Context, cluster string, sp *spoke) []Fin
 	read("jobs", gvrJobs, metav1.ListOptions{}, appendAs(&s.jobs))
 	read("nodes", gvrNodes, metav1.ListOptions{}, appendAs(&s.nodes))
 	read("events", gvrEvents, metav1.ListOptions{FieldSelector: "type=Warning"}, appendAs(&s.events))
+	read("validatingwebhookconfigurations", gvrValidatingWebhooks, metav1.ListOptions{}, appendAs(&s.validating))
+	read("mutatingwebhookconfigurations", gvrMutatingWebhooks, metav1.ListOptions{}, appendAs(&s.mutating))
 	s.pods = withoutAgentNamespaces(s.pods)
 	r.check(s.summary())
 	return s.analyze()
@@ -100,10 +105,12 @@ func (s *snapshot) summary() string {
 func (s *snapshot) analyze() []Finding {
 	var out []Finding
 	out = append(out, s.nodeFindings()...)
+	hooks := s.webhookFindings()
+	out = append(out, hooks...)
 	pods, failing := s.podFindings()
 	out = append(out, pods...)
 	out = append(out, s.jobFindings()...)
-	out = append(out, s.rolloutFindings(failing)...)
+	out = append(out, s.rolloutFindings(failing, len(hooks) > 0)...)
 	out = append(out, s.serviceFindings()...)
 	out = append(out, s.pdbFindings()...)
 	return out

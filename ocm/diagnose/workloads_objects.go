@@ -161,7 +161,7 @@ func firstFailedContainer(p *corev1.Pod) *corev1.ContainerStatus {
 
 // rolloutFindings: Deployments that cannot create pods (ReplicaFailure) or made no progress before
 // their deadline. A rollout whose pods fail is a symptom of that pod finding.
-func (s *snapshot) rolloutFindings(failing map[string]string) []Finding {
+func (s *snapshot) rolloutFindings(failing map[string]string, webhookDown bool) []Finding {
 	var out []Finding
 	for i := range s.deployments {
 		d := &s.deployments[i]
@@ -187,7 +187,10 @@ func (s *snapshot) rolloutFindings(failing map[string]string) []Finding {
 			out = append(out, f)
 			continue
 		}
-		if repFail != nil {
+		if repFail != nil && webhookDown && strings.Contains(repFail.Message, "failed calling webhook") {
+			f.Rank, f.Title = 9, fmt.Sprintf("%s cannot create its pods because an admission webhook cannot be called (a symptom: see webhook-unavailable)", name)
+			f.Next = "Bring the webhook back; the ReplicaSet then creates the pods on its own."
+		} else if repFail != nil {
 			f.Title = fmt.Sprintf("%s cannot create its pods: %s", name, repFail.Reason)
 			f.Next = "Remove what refuses the pods (the message says: a ResourceQuota, a LimitRange, an admission webhook), " +
 				fmt.Sprintf("or ask for fewer (kubectl_write cluster=%s: scale deployment/%s -n %s --replicas=<n>).", s.cluster, d.Name, d.Namespace)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	admissionv1 "k8s.io/api/admissionregistration/v1"
 	appsv1 "k8s.io/api/apps/v1"
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -205,6 +206,22 @@ func TestWorkloadAnalyzers(t *testing.T) {
 					corev1.NodeCondition{Type: corev1.NodeMemoryPressure, Status: corev1.ConditionTrue, Reason: "KubeletHasInsufficientMemory"}),
 			}
 		}, []string{"node-not-ready|critical|Kubelet stopped posting node status", "node-pressure|warning|Node node-1 reports MemoryPressure"}},
+		{"a webhook that fails closed with no backend is the cause of the rollout it refuses", func(s *snapshot) {
+			fail, ignore := admissionv1.Fail, admissionv1.Ignore
+			hook := func(name, svc string, p *admissionv1.FailurePolicyType) admissionv1.ValidatingWebhook {
+				return admissionv1.ValidatingWebhook{Name: name, FailurePolicy: p,
+					ClientConfig: admissionv1.WebhookClientConfig{Service: &admissionv1.ServiceReference{Namespace: "policy", Name: svc}}}
+			}
+			s.validating = []admissionv1.ValidatingWebhookConfiguration{{ObjectMeta: metav1.ObjectMeta{Name: "policy-engine"},
+				Webhooks: []admissionv1.ValidatingWebhook{hook("validate.policy.example.com", "policy-webhook", &fail), hook("audit.policy.example.com", "gone", &ignore)}}}
+			s.services = []corev1.Service{svc("policy", "policy-webhook", map[string]string{"app": "policy"})}
+			s.slices = []discoveryv1.EndpointSlice{slice("policy", "policy-webhook")}
+			s.deployments = []appsv1.Deployment{{ObjectMeta: metav1.ObjectMeta{Namespace: "shop", Name: "cart"},
+				Status: appsv1.DeploymentStatus{Conditions: []appsv1.DeploymentCondition{{Type: appsv1.DeploymentReplicaFailure, Status: corev1.ConditionTrue, Reason: "FailedCreate",
+					Message: `Internal error occurred: failed calling webhook "validate.policy.example.com": no endpoints available for service "policy-webhook"`}}}}}
+		}, []string{"webhook-unavailable|critical|its Service policy/policy-webhook has no ready endpoint",
+			"rollout-stuck|warning|cannot create its pods because an admission webhook cannot be called (a symptom: see webhook-unavailable)",
+			"service-no-endpoints|warning|selector app=policy matches none"}},
 		{"what could not be read is unknown", func(s *snapshot) {
 			s.unread["endpointslices"] = "forbidden to the role the server holds"
 			s.services = []corev1.Service{svc("shop", "orders", map[string]string{"app": "orders"})}
