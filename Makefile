@@ -4,7 +4,7 @@
 #   make test         everything: lint, unit tests, end-to-end tests on a real fleet
 #   make test-unit    unit tests only (no fleet)
 #   make lint         gofmt, go vet, staticcheck
-#   make bench        benchmarks on a real hub (BENCH=regexp, BENCHTIME=200x)
+#   make bench        benchmarks on a real hub (BENCH=regexp, BENCHTIME=200x; HEAVY_BENCH, HEAVY_BENCHTIME=3x)
 #   make fleet-up     start a test fleet in the background (.fleet/), make fleet-down stops it
 #
 # The first `make test` on a new machine builds the fleet's binaries from the Go module proxy
@@ -55,12 +55,19 @@ test-e2e: build fleet-binaries tools
 		$(GO) test -race -count=1 -timeout $(E2E_TIMEOUT) -v ./test/...
 
 # Benchmarks with real parts (a real hub, the built binary, a real MCP client). Not part of `make test`.
-BENCH ?= .
+# Calls that take milliseconds run BENCHTIME times; the fleet-sized ones (10,000 pods live against
+# offline, 1,000 distant clusters, 2,000 clusters' credentials) take seconds to minutes a call and run
+# HEAVY_BENCHTIME times. BENCH and HEAVY_BENCH choose them by regexp.
+BENCH ?= ^Benchmark(GetPods|FanOutGetNamespaces|ListClusters)
 BENCHTIME ?= 200x
+HEAVY_BENCH ?= ^Benchmark(OfflineVersusLive|FanOutDistant|ServerRSSDistant2000)
+HEAVY_BENCHTIME ?= 3x
 bench: build fleet-binaries
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
 		$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime $(BENCHTIME) -timeout 60m ./test/bench/
-	$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x -timeout 30m ./mustgather/
+	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
+		$(GO) test -run '^$$' -bench '$(HEAVY_BENCH)' -benchtime $(HEAVY_BENCHTIME) -timeout 120m ./test/bench/
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./mustgather/
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
