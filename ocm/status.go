@@ -135,18 +135,14 @@ func GatherLive(ctx context.Context, kube kubernetes.Interface, now time.Time, w
 			}
 		}
 	}
-	pods, err := kube.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+	pods, err := problemPods(ctx, kube)
 	switch {
 	case isForbidden(err):
 		s.Partial = append(s.Partial, "pods")
 	case err != nil:
 		return nil, err
 	default:
-		for i := range pods.Items {
-			if pp, bad := InspectPod(&pods.Items[i]); bad {
-				s.Pods = append(s.Pods, pp)
-			}
-		}
+		s.Pods = pods
 		sort.Slice(s.Pods, func(i, j int) bool {
 			if s.Pods[i].Namespace != s.Pods[j].Namespace {
 				return s.Pods[i].Namespace < s.Pods[j].Namespace

@@ -156,6 +156,8 @@ func TestSummaryWithAnUnreadableSpoke(t *testing.T) {
 	}
 	for _, w := range []string{
 		"Cluster spoke1: 2 failing or pending pod(s)",
+		// Found in the pod table, then read in full: the message is the container's own.
+		"CrashLoopBackOff, restarts 5: back-off 5m0s restarting failed container=payments-api",
 		"Cluster spoke3: nothing to summarise: the must-gather could not collect cluster spoke3",
 		"spoke3: Degraded - the spoke's API server cannot be read from the hub: the must-gather could not collect cluster spoke3",
 		"\n  spoke3: cluster spoke3 cannot be read: connection refused\n"} {
