@@ -70,7 +70,9 @@ func kubectlWriteTool(d Deps) server.ServerTool {
 			"cordon, uncordon, drain, taint. Give YAML or JSON in manifest for apply/create/replace/delete. Every change is first "+
 			"previewed by a server-side dry run and shown as a diff; it runs only once approved: the server asks the user itself "+
 			"when the client supports it, else the preview returns an approval to pass in a second identical call after the user "+
-			"approved (one use, short-lived, void if the objects change). Reads go through the kubectl tool."),
+			"approved (one use, short-lived, void if the objects change). The server refuses changes that break a "+
+			"PodDisruptionBudget, exceed its scaling limits, touch protected namespaces or kinds, or delete too many objects; "+
+			"the refusal says why and how to proceed. Reads go through the kubectl tool."),
 		mcp.WithInputSchema[kubectlWriteArgs](),
 		mcp.WithReadOnlyHintAnnotation(false),
 		mcp.WithDestructiveHintAnnotation(true),

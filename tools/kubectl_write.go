@@ -9,6 +9,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"k8s.io/client-go/rest"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
@@ -36,6 +37,9 @@ type writeChange struct {
 	target  ocm.Target
 	binding approval.Binding
 	timeout time.Duration
+	// required is false when the autonomy level waives approval: the change runs after its preview and
+	// the guardrails.
+	required bool
 }
 
 func (d Deps) kubectlWrite(ctx context.Context, req mcp.CallToolRequest, a callArgs, token string) *mcp.CallToolResult {
@@ -47,10 +51,7 @@ func (d Deps) kubectlWrite(ctx context.Context, req mcp.CallToolRequest, a callA
 	if err != nil {
 		return d.runKubectl(ctx, kubectl.WriteTool, a)
 	}
-	if kubectl.HasDryRun(plan) || !d.Approval.Requires(kubectl.Destructive(plan)) {
-		if !kubectl.HasDryRun(plan) {
-			audit.Approval(ctx, "not required at level "+string(d.Approval), "")
-		}
+	if kubectl.HasDryRun(plan) {
 		return d.runKubectl(ctx, kubectl.WriteTool, a)
 	}
 	timeout, err := parseTimeout(a.timeout)
@@ -66,8 +67,9 @@ func (d Deps) kubectlWrite(ctx context.Context, req mcp.CallToolRequest, a callA
 		return d.runKubectl(ctx, kubectl.WriteTool, a)
 	}
 	w := writeChange{args: a, token: token, how: "approval presented", plan: plan, target: targets[0], timeout: timeout,
-		elicits: clientElicits(server.ClientSessionFromContext(ctx)),
-		binding: approval.Binding{Caller: callerName(ctx), Cluster: targets[0].Name, Command: words, Manifest: a.manifest}}
+		required: d.Approval.Requires(kubectl.Destructive(plan)),
+		elicits:  clientElicits(server.ClientSessionFromContext(ctx)),
+		binding:  approval.Binding{Caller: callerName(ctx), Cluster: targets[0].Name, Command: words, Manifest: a.manifest}}
 	audit.Clusters(ctx, w.target.Name)
 	if approved, answered := elicitAnswer(req); answered && token == "" {
 		if !approved {
@@ -85,13 +87,13 @@ func (d Deps) approveThenRun(ctx context.Context, w writeChange) *mcp.CallToolRe
 		return mcp.NewToolResultError(msg)
 	}
 	var checked *approval.Approved
-	if w.token != "" {
+	if w.token != "" && w.required {
 		var err error
 		if checked, err = d.Approvals.Check(w.token, w.binding); err != nil {
 			return refuse(err.Error())
 		}
 	}
-	pv, err := d.preview(ctx, w)
+	pv, cfg, err := d.preview(ctx, w)
 	if err != nil {
 		return refuse(err.Error())
 	}
@@ -99,6 +101,15 @@ func (d Deps) approveThenRun(ctx context.Context, w writeChange) *mcp.CallToolRe
 		if same, what := approval.Same(checked.Versions, pv.Fingerprints()); !same {
 			return refuse(fmt.Sprintf("%v (%s); nothing was changed", approval.ErrChanged, what))
 		}
+	}
+	if err := d.guard(ctx, w, cfg, &pv); err != nil {
+		return refuse(err.Error())
+	}
+	if !w.required {
+		audit.Approval(ctx, "not required at level "+string(d.Approval), "")
+		return d.runKubectl(ctx, kubectl.WriteTool, w.args)
+	}
+	if checked != nil {
 		if err := d.Approvals.Use(checked); err != nil {
 			return refuse(err.Error())
 		}
@@ -119,35 +130,39 @@ func (d Deps) approveThenRun(ctx context.Context, w writeChange) *mcp.CallToolRe
 	fmt.Fprintf(&b, "Preview (server-side dry run) of `kubectl %s` on cluster %s: nothing was changed.\n", strings.Join(w.binding.Command, " "), w.target.Name)
 	fmt.Fprintf(&b, "To make this change, show this preview to the user and, once they approve, call kubectl_write again with the same cluster, command and manifest, and approval set to:\n%s\n", tok)
 	fmt.Fprintf(&b, "(valid for %s, once; refused if the objects change before then)\n\n", d.Approvals.TTL())
-	rest := diff
+	body := diff
 	if out := strings.TrimSpace(joinNonEmpty(pv.Result.Stdout, pv.Result.Stderr)); out != "" {
-		rest += "\nkubectl (dry run):\n" + out + "\n"
+		body += "\nkubectl (dry run):\n" + out + "\n"
 	}
-	b.WriteString(output.Truncate(rest, max(d.MaxOutputBytes-b.Len(), 1024), "preview a narrower change"))
+	b.WriteString(output.Truncate(body, max(d.MaxOutputBytes-b.Len(), 1024), "preview a narrower change"))
 	return mcp.NewToolResultText(b.String())
 }
 
-// preview runs the change as a server-side dry run on its cluster; a dry run that fails is an error
-// (the change would fail too).
-func (d Deps) preview(ctx context.Context, w writeChange) (kubectl.Preview, error) {
+// preview runs the change as a server-side dry run on its cluster (a drain only once the guardrails let
+// its evictions go); a dry run that fails is an error (the change would fail too). It returns the
+// cluster's REST config too, for the guardrails on the preview.
+func (d Deps) preview(ctx context.Context, w writeChange) (kubectl.Preview, *rest.Config, error) {
 	ctx, cancel := context.WithTimeout(ctx, w.timeout)
 	defer cancel()
 	cfg, err := d.Clusters.RESTConfig(ctx, w.target)
 	if err != nil {
-		return kubectl.Preview{}, err
+		return kubectl.Preview{}, nil, err
+	}
+	if err := d.guard(ctx, w, cfg, nil); err != nil {
+		return kubectl.Preview{}, nil, err
 	}
 	pv, err := d.Kubectl.Preview(ctx, kubectl.Request{Key: w.target.Name + "|" + cfg.Host, Config: cfg, Plan: w.plan, Manifest: w.args.manifest, Timeout: w.timeout})
 	if err != nil {
-		return kubectl.Preview{}, fmt.Errorf("%v; while approval is required (--approval=%s) it cannot run", err, d.Approval)
+		return kubectl.Preview{}, nil, fmt.Errorf("%v; a change is checked against the guardrails on its preview (and approved on it when --approval=%s asks), so it cannot run", err, d.Approval)
 	}
 	if r := pv.Result; r.Err != nil {
 		if errors.Is(r.Err, kubectl.ErrTimeout) {
-			return kubectl.Preview{}, fmt.Errorf("the preview on cluster %s did not finish within %s: %w", w.target.Name, w.timeout, r.Err)
+			return kubectl.Preview{}, nil, fmt.Errorf("the preview on cluster %s did not finish within %s: %w", w.target.Name, w.timeout, r.Err)
 		}
 		msg := strings.TrimSpace(joinNonEmpty(auth.ExplainSpokeError(w.target.Name, cfg, r.Err).Error(), r.Stdout))
-		return kubectl.Preview{}, fmt.Errorf("the preview (server-side dry run) failed, so the change would fail too; nothing was changed: %s", msg)
+		return kubectl.Preview{}, nil, fmt.Errorf("the preview (server-side dry run) failed, so the change would fail too; nothing was changed: %s", msg)
 	}
-	return pv, nil
+	return pv, cfg, nil
 }
 
 // callerName is who an approval is bound to and who gave it: the HTTP caller, or the local user.

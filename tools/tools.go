@@ -14,6 +14,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
@@ -51,6 +52,8 @@ type Deps struct {
 	Approval approval.Mode
 	// Approvals issues and redeems one-time approvals; made at registration when nil.
 	Approvals *approval.Store
+	// Guardrails are the limits every change is checked against (nil: guardrails.Defaults()).
+	Guardrails *guardrails.Settings
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.

@@ -112,6 +112,10 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	log.Info("approval", zap.String("level", string(mode)), zap.Duration("ttl", cfg.ApprovalTTL))
+	rails := cfg.Guardrails()
+	log.Info("guardrails", zap.Int("maxReplicas", rails.MaxReplicas), zap.Int("maxScaleFactor", rails.MaxScaleFactor),
+		zap.Int("maxDeletes", rails.MaxDeletes), zap.Strings("protectedNamespaces", rails.ProtectedNamespaces),
+		zap.Strings("protectedKinds", rails.ProtectedKinds), zap.Strings("allow", rails.Allow))
 	s := mcpserver.New(log, tools.Deps{
 		Runbooks:          sh.books,
 		Source:            registry,
@@ -119,6 +123,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		Kubectl:           sh.engine,
 		Approval:          mode,
 		Approvals:         approvals,
+		Guardrails:        &rails,
 		ReadOnly:          cfg.ReadOnly,
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,

@@ -26,6 +26,8 @@ type Record struct {
 	refused  string
 	// approval is how the change was approved (or that it was only previewed), approvedBy by whom.
 	approval, approvedBy string
+	// guardrails are the rules that refused the change.
+	guardrails []string
 }
 
 type recordKey struct{}
@@ -68,6 +70,15 @@ func Approval(ctx context.Context, how, by string) {
 	if r := from(ctx); r != nil {
 		r.mu.Lock()
 		r.approval, r.approvedBy = how, by
+		r.mu.Unlock()
+	}
+}
+
+// Guardrails notes the guardrails that refused a change.
+func Guardrails(ctx context.Context, rules ...string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.guardrails = append(r.guardrails, rules...)
 		r.mu.Unlock()
 	}
 }
@@ -141,6 +152,9 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 	fields = append(fields, zap.Strings("clusters", rec.clusters), zap.String("decision", decision))
 	if len(rec.denied) > 0 {
 		fields = append(fields, zap.Strings("denied", rec.denied))
+	}
+	if len(rec.guardrails) > 0 {
+		fields = append(fields, zap.Strings("guardrails", rec.guardrails))
 	}
 	if rec.approval != "" {
 		fields = append(fields, zap.String("approval", rec.approval))

@@ -15,6 +15,8 @@ import (
 	"github.com/spf13/cast"
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 )
 
 // ConfigFlag names the flag (and MCMCP_CONFIG variable) that points at the YAML config file.
@@ -50,6 +52,13 @@ type Config struct {
 	Approval    string        `mapstructure:"approval"`
 	ApprovalTTL time.Duration `mapstructure:"approval-ttl"`
 
+	GuardrailsMaxReplicas         int      `mapstructure:"guardrails-max-replicas"`
+	GuardrailsMaxScaleFactor      int      `mapstructure:"guardrails-max-scale-factor"`
+	GuardrailsMaxDeletes          int      `mapstructure:"guardrails-max-deletes"`
+	GuardrailsProtectedNamespaces []string `mapstructure:"guardrails-protected-namespaces"`
+	GuardrailsProtectedKinds      []string `mapstructure:"guardrails-protected-kinds"`
+	GuardrailsAllow               []string `mapstructure:"guardrails-allow"`
+
 	MustGather         string `mapstructure:"must-gather"`
 	MustGatherDir      string `mapstructure:"must-gather-dir"`
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
@@ -71,6 +80,13 @@ type Config struct {
 	AuthzRead                       string   `mapstructure:"authz-read"`
 	AuthzWrite                      string   `mapstructure:"authz-write"`
 	Runbooks                        string   `mapstructure:"runbooks"`
+}
+
+// Guardrails are the guardrail settings.
+func (c *Config) Guardrails() guardrails.Settings {
+	return guardrails.Settings{MaxReplicas: c.GuardrailsMaxReplicas, MaxScaleFactor: c.GuardrailsMaxScaleFactor,
+		MaxDeletes: c.GuardrailsMaxDeletes, ProtectedNamespaces: c.GuardrailsProtectedNamespaces,
+		ProtectedKinds: c.GuardrailsProtectedKinds, Allow: c.GuardrailsAllow}
 }
 
 // ParsePermission reads "<verb> <resource>[/<subresource>][.<group>]".
@@ -335,6 +351,12 @@ func (c *Config) validate() error {
 	}
 	if c.ApprovalTTL < time.Second || c.ApprovalTTL > 24*time.Hour {
 		return &Error{Setting: "approval-ttl", Err: fmt.Errorf("must be between 1s and 24h, got %s", c.ApprovalTTL)}
+	}
+	if err := guardrails.CheckAllow(c.GuardrailsAllow); err != nil {
+		return &Error{Setting: "guardrails-allow", Err: err}
+	}
+	if err := guardrails.CheckPatterns(c.GuardrailsProtectedNamespaces); err != nil {
+		return &Error{Setting: "guardrails-protected-namespaces", Err: err}
 	}
 	if c.MustGather != "" {
 		if _, err := os.Stat(c.MustGather); err != nil {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -98,6 +99,9 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"unparsable file", nil, nil, "read-only: [\n", "config", "reading"},
 		{"kubeconfig missing", []string{"--kubeconfig", "/nonexistent"}, nil, "", "kubeconfig", "/nonexistent"},
 		{"log format in file", nil, nil, "log-format: xml\n", "log-format", "json, console"},
+		{"unknown guardrail", []string{"--guardrails-allow", "pdb"}, nil, "", "guardrails-allow", "pod-disruption-budgets"},
+		{"bad namespace pattern", nil, map[string]string{"MCMCP_GUARDRAILS_PROTECTED_NAMESPACES": "kube-system,a[b"}, "", "guardrails-protected-namespaces", "a[b"},
+		{"negative limit", []string{"--guardrails-max-replicas=-1"}, nil, "", "guardrails-max-replicas", "negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -199,5 +203,25 @@ func TestNewSecuritySettings(t *testing.T) {
 	var cfgErr *Error
 	if _, err := load(t, []string{"--authz-hub", "list"}, nil, ""); !errors.As(err, &cfgErr) || cfgErr.Setting != "authz-hub" {
 		t.Errorf("bad authz-hub: err = %v", err)
+	}
+}
+
+// TestGuardrailSettings: defaults, and a list from the environment.
+func TestGuardrailSettings(t *testing.T) {
+	cfg, err := load(t, nil, nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := cfg.Guardrails()
+	if g.MaxReplicas != 50 || g.MaxScaleFactor != 2 || g.MaxDeletes != 10 || len(g.Allow) != 0 ||
+		!slices.Contains(g.ProtectedNamespaces, "openshift-*") || !slices.Contains(g.ProtectedKinds, "customresourcedefinitions") {
+		t.Errorf("defaults: %+v", g)
+	}
+	cfg, err = load(t, []string{"--guardrails-max-deletes", "0"}, map[string]string{"MCMCP_GUARDRAILS_ALLOW": "max-replicas, protected-kinds"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := cfg.Guardrails(); g.MaxDeletes != 0 || strings.Join(g.Allow, ",") != "max-replicas,protected-kinds" {
+		t.Errorf("settings: %+v", g)
 	}
 }

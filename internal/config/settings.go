@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 )
 
 // EnvPrefix is prepended (with an underscore) to every setting's environment variable.
@@ -113,6 +115,18 @@ func Settings() []Setting {
 			Usage: "autonomy level: which kubectl_write changes wait for a person's approval after their preview: all, destructive (deletes, drains, cordons, taints, replaces, rollbacks, scaling to zero), or none"},
 		{Name: "approval-ttl", Kind: KindDuration, Default: 10 * time.Minute, Commands: serveOnly,
 			Usage: "how long an approval returned by a preview stays valid (it is also used once at most)"},
+		{Name: "guardrails-max-replicas", Kind: KindInt, Default: 50, Commands: serveOnly,
+			Usage: "guardrail: most replicas a kubectl_write change may give an object (spec.replicas, an autoscaler's maxReplicas); 0: no limit"},
+		{Name: "guardrails-max-scale-factor", Kind: KindInt, Default: 2, Commands: serveOnly,
+			Usage: "guardrail: a change of replicas multiplies or divides them by at most this (2: at most doubling or halving; 0 counts as 1); 0: no limit"},
+		{Name: "guardrails-max-deletes", Kind: KindInt, Default: 10, Commands: serveOnly,
+			Usage: "guardrail: most objects one kubectl_write command may delete; 0: no limit"},
+		{Name: "guardrails-protected-namespaces", Kind: KindStringList, Default: guardrails.DefaultProtectedNamespaces(), Commands: serveOnly,
+			Usage: "guardrail: namespaces (glob patterns, comma-separated) in which kubectl_write changes nothing, nor the namespaces themselves"},
+		{Name: "guardrails-protected-kinds", Kind: KindStringList, Default: guardrails.DefaultProtectedKinds(), Commands: serveOnly,
+			Usage: "guardrail: resource types (plural, optionally resource.group; comma-separated) kubectl_write changes no object of"},
+		{Name: "guardrails-allow", Kind: KindStringList, Default: []string{}, Commands: serveOnly,
+			Usage: "guardrails switched off, by rule name (comma-separated): pod-disruption-budgets, max-replicas, max-scale-factor, protected-namespaces, protected-kinds, max-deletes"},
 		{Name: "fanout-concurrency", Kind: KindInt, Default: 16, Commands: serveOnly,
 			Usage: "how many clusters one fan-out call works on at once"},
 		{Name: "must-gather", Kind: KindString, Default: "", Commands: serveOnly,

@@ -73,7 +73,8 @@ func itoa(n int32) string { return strconv.Itoa(int(n)) }
 func TestApprovalTwoStep(t *testing.T) {
 	kube := env.fleet.Spoke("spoke1").Kube
 	restoreFrontend(t, kube)
-	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer")
+	// The steps below scale by more than the guardrails allow (TestGuardrails tests those).
+	s := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--guardrails-allow", "max-scale-factor,pod-disruption-budgets")
 	c := s.Client
 	before, _ := frontendReplicas(t, kube)
 	target := before + 1

@@ -283,7 +283,8 @@ func TestReadOnlyRefusedTwice(t *testing.T) {
 
 // TestKubectlWrite changes spoke2 through the write tool: apply, scale, label, delete.
 func TestKubectlWrite(t *testing.T) {
-	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--approval", "none").Client
+	// 1 to 3 replicas is beyond the default scale factor: the setting lifts it.
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-writer", "--approval", "none", "--guardrails-max-scale-factor", "3").Client
 	call := func(command, manifest string) string {
 		t.Helper()
 		args := map[string]any{"cluster": "spoke2", "command": command}
