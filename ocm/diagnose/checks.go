@@ -65,7 +65,7 @@ func (r *Runner) agentCredentials(ctx context.Context, t ocm.Target, sp *spoke) 
 		Looked:   []string{"Secret " + agentNS + "/" + hubKubeconfigSecret, "Secret " + agentNS + "/" + bootstrapKubeconfigSecret},
 		Evidence: append(problems, notes...),
 		Next: fmt.Sprintf("Give the agent a valid bootstrap kubeconfig (clusteradm get token on the hub; kubectl_write cluster=%s: apply the new %s Secret) "+
-			"and delete %s so it bootstraps again; then restart the agent.", t.Name, bootstrapKubeconfigSecret, hubKubeconfigSecret),
+			"and delete %s so it bootstraps again; then restart the agent. ", t.Name, bootstrapKubeconfigSecret, hubKubeconfigSecret) + protectedAgentNS,
 		Verify:  []string{fmt.Sprintf("kubectl cluster=hub: get csr -l open-cluster-management.io/cluster-name=%s", t.Name), fmt.Sprintf("kubectl cluster=hub: get lease managed-cluster-lease -n %s", t.Name)},
 		Runbook: "runbook://ocm/agent-hub-credentials-invalid"}
 	if len(problems) == 0 {

@@ -14,6 +14,10 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
+// protectedAgentNS says why a change the finding suggests may be refused: the server's guardrails
+// protect the OCM namespaces by default.
+const protectedAgentNS = "The agent's namespace is protected by the server's guardrails by default: the change needs a server started with --guardrails-allow=protected-namespaces, and approval."
+
 // Agent namespaces on a spoke.
 const (
 	agentNS      = "open-cluster-management-agent"
@@ -290,7 +294,7 @@ func (r *Runner) rootCause(ctx context.Context, t ocm.Target, sp *spoke) []Findi
 		Title:    "The spoke answers but its registration agent does not renew the lease: the agent is down or cut off from the hub",
 		Looked:   []string{"the spoke's API server", "pods in " + agentNS},
 		Evidence: r.agentPodEvidence(ctx, sp),
-		Next:     fmt.Sprintf("Start the agent (kubectl_write cluster=%s: rollout restart deploy/klusterlet-agent -n %s) or restore its network path to the hub.", t.Name, agentNS),
+		Next:     fmt.Sprintf("Start the agent (kubectl_write cluster=%s: rollout restart deploy/klusterlet-agent -n %s) or restore its network path to the hub. ", t.Name, agentNS) + protectedAgentNS,
 		Verify:   []string{fmt.Sprintf("kubectl cluster=%s: get pods -n %s", t.Name, agentNS), fmt.Sprintf("kubectl cluster=hub: get lease managed-cluster-lease -n %s", t.Name)},
 		Runbook:  "runbook://ocm/cluster-unknown"}}
 }
