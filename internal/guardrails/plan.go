@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 )
 
 // Change is one object a command would change, from the preview.
@@ -27,34 +29,12 @@ type ref struct {
 	group, resource, namespace, name, subresource string
 }
 
-// parsePath reads /api/v1/... and /apis/<group>/<version>/... paths.
+// parsePath reads /api/v1/... and /apis/<group>/<version>/... paths, as the request guard does.
 func parsePath(p string) ref {
-	parts := strings.Split(strings.Trim(p, "/"), "/")
-	var r ref
-	switch {
-	case len(parts) >= 2 && parts[0] == "api":
-		parts = parts[2:]
-	case len(parts) >= 3 && parts[0] == "apis":
-		r.group, parts = parts[1], parts[3:]
-	default:
-		return r
-	}
-	if len(parts) >= 3 && parts[0] == "namespaces" {
-		r.namespace, parts = parts[1], parts[2:]
-	}
-	if len(parts) > 0 {
-		r.resource = parts[0]
-	}
-	if len(parts) > 1 {
-		r.name = parts[1]
-	}
-	if len(parts) > 2 {
-		r.subresource = parts[2]
-	}
-	return r
+	a := kubectl.ParseAPIPath(p)
+	return ref{group: a.Group, resource: a.Resource, namespace: a.Namespace, name: a.Name, subresource: a.Subresource}
 }
 
-// String names the object as kubectl would: deployments.apps shop/web.
 func (r ref) String() string {
 	kind := r.resource
 	if r.group != "" {

@@ -182,6 +182,19 @@ type apiPath struct {
 	subresource                      string
 }
 
+// APIPath is what a request path of the API names: for /api/v1/... and /apis/<group>/<version>/...,
+// API is true and the other fields are set as far as the path goes.
+type APIPath struct {
+	API                                           bool
+	Group, Namespace, Resource, Name, Subresource string
+}
+
+// ParseAPIPath reads a request path of the API, as the request guard does.
+func ParseAPIPath(p string) APIPath {
+	r := parseAPIPath(p)
+	return APIPath{API: r.api, Group: r.group, Namespace: r.namespace, Resource: r.resource, Name: r.name, Subresource: r.subresource}
+}
+
 // parseAPIPath reads /api/v1/... and /apis/<group>/<version>/... paths.
 func parseAPIPath(p string) apiPath {
 	parts := strings.Split(strings.Trim(p, "/"), "/")
