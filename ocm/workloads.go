@@ -116,7 +116,7 @@ func WarningEvents(events []corev1.Event, since time.Time) []WarningEvent {
 		if e.Type != corev1.EventTypeWarning {
 			continue
 		}
-		last := eventTime(e)
+		last := EventTime(e)
 		if last.Before(since) {
 			continue
 		}
@@ -145,7 +145,8 @@ func WarningEvents(events []corev1.Event, since time.Time) []WarningEvent {
 	return out
 }
 
-func eventTime(e *corev1.Event) time.Time {
+// EventTime is when an event last happened, from whichever of its time fields is set.
+func EventTime(e *corev1.Event) time.Time {
 	switch {
 	case !e.LastTimestamp.IsZero():
 		return e.LastTimestamp.Time

@@ -18,6 +18,8 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
 // The workload analyzers read a cluster's pods, Services, EndpointSlices, PodDisruptionBudgets,
@@ -215,21 +217,11 @@ func (s *snapshot) warningsFor(kind, ns, name string) []corev1.Event {
 			out = append(out, e)
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return eventTime(&out[i]).After(eventTime(&out[j])) })
+	sort.SliceStable(out, func(i, j int) bool { return ocm.EventTime(&out[i]).After(ocm.EventTime(&out[j])) })
 	return out
-}
-
-func eventTime(e *corev1.Event) time.Time {
-	switch {
-	case !e.LastTimestamp.IsZero():
-		return e.LastTimestamp.Time
-	case !e.EventTime.IsZero():
-		return e.EventTime.Time
-	}
-	return e.CreationTimestamp.Time
 }
 
 func eventLine(e *corev1.Event, now time.Time) string {
 	n := max(e.Count, 1)
-	return fmt.Sprintf("event %s (%dx, last %s): %s", e.Reason, n, ago(eventTime(e), now), e.Message)
+	return fmt.Sprintf("event %s (%dx, last %s): %s", e.Reason, n, ago(ocm.EventTime(e), now), e.Message)
 }

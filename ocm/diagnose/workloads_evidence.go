@@ -1,6 +1,7 @@
 package diagnose
 
 import (
+	"cmp"
 	"fmt"
 	"sort"
 	"strings"
@@ -24,7 +25,7 @@ func lastRun(cs *corev1.ContainerStatus) *corev1.ContainerStateTerminated {
 
 func exitWords(cs *corev1.ContainerStatus) string {
 	if t := lastRun(cs); t != nil {
-		return fmt.Sprintf("exits with code %d (%s)", t.ExitCode, nonEmpty(t.Reason, "no reason"))
+		return fmt.Sprintf("exits with code %d (%s)", t.ExitCode, cmp.Or(t.Reason, "no reason"))
 	}
 	return "does not stay up"
 }
@@ -35,7 +36,7 @@ func crashLine(p *corev1.Pod, cs *corev1.ContainerStatus) string {
 	}
 	line := fmt.Sprintf("container %s of pod %s/%s: %s, %d restart(s)", cs.Name, p.Namespace, p.Name, waitingWords(cs), cs.RestartCount)
 	if t := lastRun(cs); t != nil {
-		line += fmt.Sprintf("; last run ended with exit code %d (%s)", t.ExitCode, nonEmpty(t.Reason, "no reason"))
+		line += fmt.Sprintf("; last run ended with exit code %d (%s)", t.ExitCode, cmp.Or(t.Reason, "no reason"))
 		if !t.FinishedAt.IsZero() {
 			line += " at " + t.FinishedAt.UTC().Format("2006-01-02T15:04:05Z")
 		}
@@ -99,7 +100,7 @@ func limitWords(c *corev1.Container) string {
 
 func pullSecretsLine(p *corev1.Pod) string {
 	if len(p.Spec.ImagePullSecrets) == 0 {
-		return fmt.Sprintf("the pod has no imagePullSecrets (service account %s)", nonEmpty(p.Spec.ServiceAccountName, "default"))
+		return fmt.Sprintf("the pod has no imagePullSecrets (service account %s)", cmp.Or(p.Spec.ServiceAccountName, "default"))
 	}
 	names := make([]string, len(p.Spec.ImagePullSecrets))
 	for i, s := range p.Spec.ImagePullSecrets {

@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/ptr"
 )
 
 // pressureConditions are the node conditions that are bad when True.
@@ -90,7 +91,7 @@ func (s *snapshot) jobFindings() []Finding {
 			Title:  fmt.Sprintf("Job %s/%s failed (%s)", j.Namespace, j.Name, failed.Reason),
 			Looked: []string{fmt.Sprintf("Job %s/%s", j.Namespace, j.Name)}, Runbook: "runbook://ocm/job-failed",
 			Evidence: []string{fmt.Sprintf("condition Failed=True (reason %s) since %s: %s; %d pod(s) failed, backoffLimit %d",
-				failed.Reason, ago(failed.LastTransitionTime.Time, s.now), failed.Message, j.Status.Failed, ptrOr(j.Spec.BackoffLimit, 6))},
+				failed.Reason, ago(failed.LastTransitionTime.Time, s.now), failed.Message, j.Status.Failed, ptr.Deref(j.Spec.BackoffLimit, 6))},
 			Verify: []string{fmt.Sprintf("kubectl cluster=%s: get pods -n %s -l job-name=%s", s.cluster, j.Namespace, j.Name)},
 			Next:   "Fix what the failed pods' logs say, then run the Job again (delete it and apply it anew, or create one from its CronJob)."}
 		if p := s.lastJobPod(j); p != nil {
@@ -113,13 +114,6 @@ func jobCondition(j *batchv1.Job, t batchv1.JobConditionType) *batchv1.JobCondit
 		}
 	}
 	return nil
-}
-
-func ptrOr(p *int32, d int32) int32 {
-	if p == nil {
-		return d
-	}
-	return *p
 }
 
 // supersededJob: a newer Job of the same owner completed.
@@ -174,7 +168,7 @@ func (s *snapshot) rolloutFindings(failing map[string]string, webhookDown bool) 
 		f := Finding{ID: "rollout-stuck", Severity: Warning, Rank: 41, Subject: "cluster " + s.cluster, Looked: []string{name},
 			Runbook: "runbook://ocm/rollout-stuck",
 			Verify:  []string{fmt.Sprintf("kubectl cluster=%s: rollout status deployment/%s -n %s --timeout=5s", s.cluster, d.Name, d.Namespace)}}
-		replicas := fmt.Sprintf("%d desired, %d updated, %d ready, %d available", ptrOr(d.Spec.Replicas, 1), d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas)
+		replicas := fmt.Sprintf("%d desired, %d updated, %d ready, %d available", ptr.Deref(d.Spec.Replicas, 1), d.Status.UpdatedReplicas, d.Status.ReadyReplicas, d.Status.AvailableReplicas)
 		for _, c := range []*appsv1.DeploymentCondition{repFail, stalled} {
 			if c != nil {
 				f.Evidence = append(f.Evidence, fmt.Sprintf("condition %s=%s (reason %s) since %s: %s", c.Type, c.Status, c.Reason, ago(c.LastTransitionTime.Time, s.now), c.Message))

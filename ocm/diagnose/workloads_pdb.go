@@ -58,10 +58,3 @@ func controllerOf(refs []metav1.OwnerReference) string {
 	}
 	return ""
 }
-
-func nonEmpty(s, fallback string) string {
-	if s == "" {
-		return fallback
-	}
-	return s
-}
