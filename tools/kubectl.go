@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -155,6 +156,11 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*
 		names[i] = t.Name
 	}
 	audit.Clusters(ctx, names...)
+	if sel.Many {
+		if err := d.spend(ctx, false, budget.Spend{Budget: budget.FanOutPerCaller, Who: callerName(ctx), N: len(targets)}); err != nil {
+			return refuse(err)
+		}
+	}
 	// One deadline for the whole call: a wide fan-out does not take timeout per wave of clusters.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()

@@ -86,6 +86,10 @@ func (d Deps) approveThenRun(ctx context.Context, w writeChange) *mcp.CallToolRe
 		audit.Refused(ctx, msg)
 		return mcp.NewToolResultError(msg)
 	}
+	// A spent budget refuses before the preview: an approval that could not be used is worth nothing.
+	if err := d.spend(ctx, true, changeSpends(ctx, w.target.Name)...); err != nil {
+		return refuse(err.Error())
+	}
 	var checked *approval.Approved
 	if w.token != "" && w.required {
 		var err error
@@ -106,10 +110,17 @@ func (d Deps) approveThenRun(ctx context.Context, w writeChange) *mcp.CallToolRe
 		return refuse(err.Error())
 	}
 	if !w.required {
+		if err := d.spend(ctx, false, changeSpends(ctx, w.target.Name)...); err != nil {
+			return refuse(err.Error())
+		}
 		audit.Approval(ctx, "not required at level "+string(d.Approval), "")
 		return d.runKubectl(ctx, kubectl.WriteTool, w.args)
 	}
 	if checked != nil {
+		// The budget is spent before the approval is used: a refusal leaves the approval valid.
+		if err := d.spend(ctx, false, changeSpends(ctx, w.target.Name)...); err != nil {
+			return refuse(err.Error())
+		}
 		if err := d.Approvals.Use(checked); err != nil {
 			return refuse(err.Error())
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
@@ -35,6 +36,10 @@ func mustGatherTool(d Deps) server.ServerTool {
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args mustGatherArgs) (*mcp.CallToolResult, error) {
+		if err := d.spend(ctx, false, budget.Spend{Budget: budget.GathersPerCaller, Who: callerName(ctx), N: 1}); err != nil {
+			audit.Refused(ctx, err.Error())
+			return mcp.NewToolResultError(err.Error()), nil
+		}
 		sum, err := mustgather.CollectFleet(ctx, mustgather.FleetOptions{
 			Source: d.Source, Configs: d.Clusters, Clusters: args.Clusters, Timeout: defaultCallTimeout,
 			Permit: func(ctx context.Context, t ocm.Target) error {

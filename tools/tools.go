@@ -14,6 +14,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
@@ -54,6 +55,8 @@ type Deps struct {
 	Approvals *approval.Store
 	// Guardrails are the limits every change is checked against (nil: guardrails.Defaults()).
 	Guardrails *guardrails.Settings
+	// Budgets limit what callers and clusters spend per window (nil: the default limits).
+	Budgets *budget.Ledger
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
@@ -181,6 +184,9 @@ func Register(s *server.MCPServer, d Deps) {
 	}
 	if d.Log == nil {
 		d.Log = zap.NewNop()
+	}
+	if d.Budgets == nil {
+		d.Budgets = budget.New(budget.Options{Limits: budget.Defaults()})
 	}
 	add := func(tools ...server.ServerTool) {
 		for i := range tools {

@@ -16,6 +16,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
@@ -116,7 +117,10 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	log.Info("guardrails", zap.Int("maxReplicas", rails.MaxReplicas), zap.Int("maxScaleFactor", rails.MaxScaleFactor),
 		zap.Int("maxDeletes", rails.MaxDeletes), zap.Strings("protectedNamespaces", rails.ProtectedNamespaces),
 		zap.Strings("protectedKinds", rails.ProtectedKinds), zap.Strings("allow", rails.Allow))
+	budgets := cfg.Budgets()
+	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
 	s := mcpserver.New(log, tools.Deps{
+		Budgets:           budget.New(budgets),
 		Runbooks:          sh.books,
 		Source:            registry,
 		Clusters:          provider,
@@ -319,7 +323,10 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 	}
 	defer closeShared()
 	ref := archive.ReferenceTime()
+	budgets := cfg.Budgets()
+	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
 	s := mcpserver.New(log, tools.Deps{
+		Budgets:           budget.New(budgets),
 		Runbooks:          sh.books,
 		Source:            src,
 		Clusters:          mustgather.Connector{Archive: archive},

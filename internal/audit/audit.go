@@ -28,6 +28,8 @@ type Record struct {
 	approval, approvedBy string
 	// guardrails are the rules that refused the change.
 	guardrails []string
+	// budget is the budget that refused the call because it was spent.
+	budget string
 }
 
 type recordKey struct{}
@@ -79,6 +81,15 @@ func Guardrails(ctx context.Context, rules ...string) {
 	if r := from(ctx); r != nil {
 		r.mu.Lock()
 		r.guardrails = append(r.guardrails, rules...)
+		r.mu.Unlock()
+	}
+}
+
+// Budget notes the budget that refused a call because it was spent.
+func Budget(ctx context.Context, name string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.budget = name
 		r.mu.Unlock()
 	}
 }
@@ -155,6 +166,9 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 	}
 	if len(rec.guardrails) > 0 {
 		fields = append(fields, zap.Strings("guardrails", rec.guardrails))
+	}
+	if rec.budget != "" {
+		fields = append(fields, zap.String("budget", rec.budget))
 	}
 	if rec.approval != "" {
 		fields = append(fields, zap.String("approval", rec.approval))

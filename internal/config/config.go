@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 )
 
@@ -59,6 +60,12 @@ type Config struct {
 	GuardrailsProtectedKinds      []string `mapstructure:"guardrails-protected-kinds"`
 	GuardrailsAllow               []string `mapstructure:"guardrails-allow"`
 
+	BudgetWindow                  time.Duration `mapstructure:"budget-window"`
+	BudgetChangesPerCaller        int           `mapstructure:"budget-changes-per-caller"`
+	BudgetChangesPerCluster       int           `mapstructure:"budget-changes-per-cluster"`
+	BudgetFanOutClustersPerCaller int           `mapstructure:"budget-fanout-clusters-per-caller"`
+	BudgetMustGathersPerCaller    int           `mapstructure:"budget-must-gathers-per-caller"`
+
 	MustGather         string `mapstructure:"must-gather"`
 	MustGatherDir      string `mapstructure:"must-gather-dir"`
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
@@ -87,6 +94,16 @@ func (c *Config) Guardrails() guardrails.Settings {
 	return guardrails.Settings{MaxReplicas: c.GuardrailsMaxReplicas, MaxScaleFactor: c.GuardrailsMaxScaleFactor,
 		MaxDeletes: c.GuardrailsMaxDeletes, ProtectedNamespaces: c.GuardrailsProtectedNamespaces,
 		ProtectedKinds: c.GuardrailsProtectedKinds, Allow: c.GuardrailsAllow}
+}
+
+// Budgets are the budget settings.
+func (c *Config) Budgets() budget.Options {
+	return budget.Options{Window: c.BudgetWindow, Limits: map[budget.Name]int{
+		budget.ChangesPerCaller:  c.BudgetChangesPerCaller,
+		budget.ChangesPerCluster: c.BudgetChangesPerCluster,
+		budget.FanOutPerCaller:   c.BudgetFanOutClustersPerCaller,
+		budget.GathersPerCaller:  c.BudgetMustGathersPerCaller,
+	}}
 }
 
 // ParsePermission reads "<verb> <resource>[/<subresource>][.<group>]".
@@ -351,6 +368,9 @@ func (c *Config) validate() error {
 	}
 	if c.ApprovalTTL < time.Second || c.ApprovalTTL > 24*time.Hour {
 		return &Error{Setting: "approval-ttl", Err: fmt.Errorf("must be between 1s and 24h, got %s", c.ApprovalTTL)}
+	}
+	if c.BudgetWindow < time.Minute || c.BudgetWindow > 24*time.Hour || c.BudgetWindow%time.Minute != 0 {
+		return &Error{Setting: "budget-window", Err: fmt.Errorf("must be whole minutes between 1m and 24h, got %s", c.BudgetWindow)}
 	}
 	if err := guardrails.CheckAllow(c.GuardrailsAllow); err != nil {
 		return &Error{Setting: "guardrails-allow", Err: err}

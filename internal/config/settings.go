@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 )
 
@@ -70,6 +71,20 @@ var (
 // Settings is the single list of every configuration key. It is a function, not a variable, so that no
 // caller can mutate shared state.
 func Settings() []Setting {
+	return append(baseSettings(), budgetSettings()...)
+}
+
+// budgetSettings are the limits of the budgets, one setting each, from the budget package's table.
+func budgetSettings() []Setting {
+	var out []Setting
+	for _, b := range budget.Budgets() {
+		out = append(out, Setting{Name: "budget-" + string(b.Name), Kind: KindInt, Default: b.Default, Commands: serveOnly,
+			Usage: "budget: " + b.Usage + " (see --budget-window); 0: no limit"})
+	}
+	return out
+}
+
+func baseSettings() []Setting {
 	return []Setting{
 		{Name: "kubeconfig", Kind: KindString, Default: "", Commands: allCmds,
 			Usage: "kubeconfig of the OCM hub (default: $KUBECONFIG, then ~/.kube/config, then the in-cluster service account)"},
@@ -127,6 +142,8 @@ func Settings() []Setting {
 			Usage: "guardrail: resource types (plural, optionally resource.group; comma-separated) kubectl_write changes no object of"},
 		{Name: "guardrails-allow", Kind: KindStringList, Default: []string{}, Commands: serveOnly,
 			Usage: "guardrails switched off, by rule name (comma-separated): pod-disruption-budgets, max-replicas, max-scale-factor, protected-namespaces, protected-kinds, max-deletes"},
+		{Name: "budget-window", Kind: KindDuration, Default: time.Hour, Commands: serveOnly,
+			Usage: "how far back the budgets count spending (whole minutes, at least one)"},
 		{Name: "fanout-concurrency", Kind: KindInt, Default: 16, Commands: serveOnly,
 			Usage: "how many clusters one fan-out call works on at once"},
 		{Name: "must-gather", Kind: KindString, Default: "", Commands: serveOnly,
