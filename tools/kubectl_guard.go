@@ -12,6 +12,9 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 )
 
+// maxCascadeLines bounds the objects of a delete's cascade a preview names.
+const maxCascadeLines = 30
+
 // guard checks a change against the guardrails on its cluster, with the same credentials as the change:
 // before the preview (pv nil) only a drain, whose evictions a budget would stall; after it, with the
 // objects the preview says would change. A refusal is an error naming the rules, the numbers and how to
@@ -21,7 +24,7 @@ func (d Deps) guard(ctx context.Context, w writeChange, cfg *rest.Config, pv *ku
 	if d.Guardrails != nil {
 		settings = *d.Guardrails
 	}
-	plan := guardrails.Plan{Verb: w.plan.Verb, Sub: w.plan.Sub, Cluster: w.target.Name}
+	plan := guardrails.Plan{Verb: w.plan.Verb, Sub: w.plan.Sub, Cluster: w.target.Name, Cascade: guardrails.CascadeOf(w.plan.Args)}
 	var drain *guardrails.Drain
 	if pv == nil {
 		if w.plan.Verb != "drain" {
@@ -44,8 +47,11 @@ func (d Deps) guard(ctx context.Context, w writeChange, cfg *rest.Config, pv *ku
 	if err != nil {
 		audit.Guardrails(ctx, guardrails.RuleBudgets)
 		return fmt.Errorf("the guardrails could not check the PodDisruptionBudgets on cluster %s, so nothing was changed: %v "+
-			"(the caller needs to list poddisruptionbudgets and pods there; or start the server with --guardrails-allow=%s)",
+			"(the caller needs to list poddisruptionbudgets and pods there, and for a delete the replicasets and jobs it may own; or start the server with --guardrails-allow=%s)",
 			w.target.Name, err, guardrails.RuleBudgets)
+	}
+	if pv != nil {
+		pv.Cascade = guardrails.CascadeLines(facts.Cascade, plan.Cascade, maxCascadeLines)
 	}
 	if ref := guardrails.Evaluate(settings, plan, facts); ref != nil {
 		audit.Guardrails(ctx, ref.Rules...)

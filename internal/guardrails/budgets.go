@@ -37,6 +37,19 @@ type Facts struct {
 	Evicted []Pod
 	// WorkloadPods are the pods of each workload a change scales down or restarts, by the change's path.
 	WorkloadPods map[string][]Pod
+	// Cascade are the objects a delete's cascade would remove besides the deleted ones.
+	Cascade []Dependent
+}
+
+// cascadePods are the pods among a cascade.
+func cascadePods(f Facts) []Pod {
+	var out []Pod
+	for _, d := range f.Cascade {
+		if d.Object.Pod != nil {
+			out = append(out, *d.Object.Pod)
+		}
+	}
+	return out
 }
 
 // podFromObject reads a pod's name, labels and readiness from its JSON form.
@@ -119,6 +132,9 @@ func checkBudgets(_ Settings, p Plan, f Facts) []string {
 			what = "the drain"
 		}
 		removal(pods, what)
+	}
+	if pods := cascadePods(f); len(pods) > 0 {
+		removal(pods, "the delete's cascade (--cascade="+p.Cascade+")")
 	}
 	for _, c := range p.Changes {
 		pods, ok := f.WorkloadPods[c.Path]

@@ -19,6 +19,8 @@ type Reader interface {
 	Pods(ctx context.Context, namespace, labelSelector, fieldSelector string) ([]NodePod, error)
 	// Nodes lists the names of the nodes a label selector picks.
 	Nodes(ctx context.Context, labelSelector string) ([]string, error)
+	// Owned lists a namespace's objects of one resource of the cascade table, with their owners.
+	Owned(ctx context.Context, namespace, resource string) ([]Owned, error)
 }
 
 // NodePod is a listed pod with what a drain needs to know of it.
@@ -62,6 +64,10 @@ func flagValue(args []string, long, short string) string {
 // Nothing is read when the budget rule is allowed.
 func Gather(ctx context.Context, r Reader, s Settings, p Plan, d *Drain) (Facts, error) {
 	f := Facts{Budgets: map[string][]Budget{}, WorkloadPods: map[string][]Pod{}}
+	var err error
+	if f.Cascade, err = cascade(ctx, r, p); err != nil {
+		return f, err
+	}
 	if slices.Contains(s.Allow, RuleBudgets) {
 		return f, nil
 	}
@@ -76,7 +82,7 @@ func Gather(ctx context.Context, r Reader, s Settings, p Plan, d *Drain) (Facts,
 			namespaces = append(namespaces, pod.Namespace)
 		}
 	}
-	for _, pod := range removedPods(p) {
+	for _, pod := range append(removedPods(p), cascadePods(f)...) {
 		namespaces = append(namespaces, pod.Namespace)
 	}
 	for _, c := range p.Changes {

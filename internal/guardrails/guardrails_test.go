@@ -155,6 +155,7 @@ func TestEvaluate(t *testing.T) {
 type fakeReader struct {
 	budgets map[string][]Budget
 	pods    []NodePod
+	owned   []Owned
 	fail    error
 	listed  []string
 }

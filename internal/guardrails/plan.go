@@ -20,6 +20,8 @@ type Change struct {
 type Plan struct {
 	Verb, Sub string
 	Cluster   string
+	// Cascade is how a delete treats the objects its objects own: background, foreground or orphan.
+	Cascade string
 	// Changes are the objects the preview says would change; empty before the preview.
 	Changes []Change
 }

@@ -2,6 +2,7 @@ package guardrails
 
 import (
 	"context"
+	"fmt"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -47,12 +48,7 @@ func (c ClientReader) Pods(ctx context.Context, namespace, labelSelector, fieldS
 	}
 	out := make([]NodePod, 0, len(list.Items))
 	for _, p := range list.Items {
-		np := NodePod{Pod: Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}}
-		for _, cond := range p.Status.Conditions {
-			if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
-				np.Ready = true
-			}
-		}
+		np := NodePod{Pod: podOf(&p)}
 		for _, o := range p.OwnerReferences {
 			if o.Controller != nil && *o.Controller && o.Kind == "DaemonSet" {
 				np.DaemonSet = true
@@ -74,6 +70,59 @@ func (c ClientReader) Nodes(ctx context.Context, labelSelector string) ([]string
 	out := make([]string, 0, len(list.Items))
 	for _, n := range list.Items {
 		out = append(out, n.Name)
+	}
+	return out, nil
+}
+
+func podOf(p *corev1.Pod) Pod {
+	out := Pod{Namespace: p.Namespace, Name: p.Name, Labels: p.Labels}
+	for _, cond := range p.Status.Conditions {
+		if cond.Type == corev1.PodReady && cond.Status == corev1.ConditionTrue {
+			out.Ready = true
+		}
+	}
+	return out
+}
+
+// Owned implements Reader for the resources of the cascade table.
+func (c ClientReader) Owned(ctx context.Context, namespace, resource string) ([]Owned, error) {
+	opts := metav1.ListOptions{}
+	var out []Owned
+	add := func(md metav1.ObjectMeta, pod *Pod) {
+		o := Owned{Resource: resource, Namespace: md.Namespace, Name: md.Name, UID: string(md.UID), Pod: pod}
+		for _, ref := range md.OwnerReferences {
+			o.Owners = append(o.Owners, string(ref.UID))
+		}
+		out = append(out, o)
+	}
+	switch resource {
+	case "pods":
+		list, err := c.Kube.CoreV1().Pods(namespace).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for i := range list.Items {
+			pod := podOf(&list.Items[i])
+			add(list.Items[i].ObjectMeta, &pod)
+		}
+	case "replicasets.apps":
+		list, err := c.Kube.AppsV1().ReplicaSets(namespace).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list.Items {
+			add(o.ObjectMeta, nil)
+		}
+	case "jobs.batch":
+		list, err := c.Kube.BatchV1().Jobs(namespace).List(ctx, opts)
+		if err != nil {
+			return nil, err
+		}
+		for _, o := range list.Items {
+			add(o.ObjectMeta, nil)
+		}
+	default:
+		return nil, fmt.Errorf("the cascade does not follow %s", resource)
 	}
 	return out, nil
 }

@@ -26,6 +26,7 @@ func (p Preview) Diff() string {
 		}
 		b.WriteString(renderChange(c))
 	}
+	b.WriteString(p.Cascade)
 	out := b.String()
 	if p.humanize != nil {
 		out = p.humanize(out)

@@ -14,6 +14,8 @@ type Preview struct {
 	Result Result
 	// Changes are the objects the command would change, in the order it would change them.
 	Changes []Change
+	// Cascade lists, already rendered, what a delete's cascade would also remove (the guardrails read it).
+	Cascade string
 	// humanize turns Secret placeholders in rendered objects into "<elided: N bytes>".
 	humanize func(string) string
 }
