@@ -3,6 +3,7 @@ package tools
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -96,13 +97,29 @@ func clusterRows(ctx context.Context, d Deps, clusters []*clusterv1.ManagedClust
 				taintsShort(mc.Spec.Taints), fmt.Sprintf("%d/%d", healthy, total), output.Age(mc.CreationTimestamp.Time, now)}
 		}})
 	}
-	sort.Slice(rows, func(i, j int) bool {
-		if gi, gj := rows[i].group(), rows[j].group(); gi != gj {
-			return gi < gj
+	return byGroupThenName(rows), nil
+}
+
+// byGroupThenName orders rows by group (attention, healthy, unknown), then by name. The clusters come
+// sorted by name, so each group is usually sorted already: the rows are split into their groups in
+// order, and a group is sorted only when it is not.
+func byGroupThenName(rows []clusterRow) []clusterRow {
+	groups := map[string][]int{}
+	for i, r := range rows {
+		groups[r.group()] = append(groups[r.group()], i)
+	}
+	out := make([]clusterRow, 0, len(rows))
+	for _, g := range []string{"a", "h", "u"} {
+		idx := groups[g]
+		byName := func(a, b int) int { return strings.Compare(rows[a].name, rows[b].name) }
+		if !slices.IsSortedFunc(idx, byName) {
+			slices.SortFunc(idx, byName)
 		}
-		return rows[i].name < rows[j].name
-	})
-	return rows, nil
+		for _, i := range idx {
+			out = append(out, rows[i])
+		}
+	}
+	return out
 }
 
 // fleetPage renders the summary and one page of rows.
@@ -139,24 +156,7 @@ func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster
 		return b.String(), nil
 	}
 	budget := d.MaxOutputBytes - b.Len() - 400
-	page := picked[start:]
-	// An aligned line is at least as long as its cells and their separators: the rows whose cells alone
-	// fill the budget bound the page before any is aligned.
-	for n, used := 0, 0; n < len(page); n++ {
-		for _, c := range page[n].cells() {
-			used += len(c) + 3
-		}
-		if budget > 0 && used > budget {
-			page = page[:n+1]
-			break
-		}
-	}
-	text := rowsTable(page)
-	for n := len(page); budget > 0 && len(text) > budget && n > 1; {
-		n = max(1, min(n-1, n*budget/len(text)))
-		page = page[:n]
-		text = rowsTable(page)
-	}
+	page, text := fitPage(picked[start:], budget)
 	b.WriteString(text)
 	if end := start + len(page); end < len(picked) {
 		last := page[len(page)-1]
@@ -173,12 +173,39 @@ func describeState(state string) string {
 	return " in state " + state
 }
 
-func rowsTable(rows []clusterRow) string {
+// fitPage renders the longest head of rows whose table fits budget bytes (at least one row; budget <= 0:
+// all rows). Each row's cells are rendered once and the table once: an aligned line is at least as long
+// as its cells and their separators, so the rows whose cells alone fill the budget bound the page, and
+// the table of those is cut after its last line that fits (its columns stay aligned).
+func fitPage(rows []clusterRow, budget int) ([]clusterRow, string) {
 	t := &output.Table{Header: clusterHeader}
+	used := 0
 	for _, r := range rows {
-		t.Append(r.cells()...)
+		cells := r.cells()
+		t.Append(cells...)
+		for _, c := range cells {
+			used += len(c) + 3
+		}
+		if budget > 0 && used > budget {
+			break
+		}
 	}
-	return t.String()
+	text := t.String()
+	n := len(t.Rows)
+	if budget > 0 && len(text) > budget && n > 1 {
+		// Line i+1 of the table is row i; keep the header and at least one row.
+		end, kept := strings.IndexByte(text, '\n')+1, 0
+		for kept < n {
+			next := strings.IndexByte(text[end:], '\n')
+			if next < 0 || (kept > 0 && end+next+1 > budget) {
+				break
+			}
+			end += next + 1
+			kept++
+		}
+		text, n = text[:end], kept
+	}
+	return rows[:n], text
 }
 
 // fleetSummary counts the selection by state and by clusterset, and names why clusters need attention.

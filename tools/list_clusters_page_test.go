@@ -108,3 +108,60 @@ func TestListClustersAtFleetScale(t *testing.T) {
 		t.Errorf("bad cursor: %v", err)
 	}
 }
+
+// TestRowOrderAndPageFit: rows go attention first, then healthy, then unknown, each by name, whatever
+// order they come in; a page holds the rows that fit the budget (at least one), with its columns aligned.
+func TestRowOrderAndPageFit(t *testing.T) {
+	row := func(name string, reasons []string, unknown bool) clusterRow {
+		return clusterRow{name: name, reasons: reasons, unknown: unknown, cells: func() []string {
+			return []string{name, "true", "True", "True", "v1.36.3", "set", "10s/60s", "", "0/0", "2d"}
+		}}
+	}
+	bad := []string{"not available"}
+	order := []struct {
+		name string
+		in   []clusterRow
+		want []string
+	}{
+		{"sorted", []clusterRow{row("a", nil, false), row("b", bad, false), row("c", nil, true)}, []string{"b", "a", "c"}},
+		{"unsorted within groups", []clusterRow{row("z", nil, true), row("d", nil, false), row("y", bad, false), row("c", nil, false), row("a", nil, true), row("x", bad, false)},
+			[]string{"x", "y", "c", "d", "a", "z"}},
+		{"empty", nil, nil},
+	}
+	for _, tc := range order {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []string
+			for _, r := range byGroupThenName(tc.in) {
+				got = append(got, r.name)
+			}
+			if strings.Join(got, ",") != strings.Join(tc.want, ",") {
+				t.Errorf("order %v; want %v", got, tc.want)
+			}
+		})
+	}
+	var many []clusterRow
+	for i := range 500 {
+		many = append(many, row(fmt.Sprintf("cluster-%03d", i), nil, false))
+	}
+	for _, budget := range []int{0, 10, 1000, 8000, 1 << 20} {
+		page, text := fitPage(many, budget)
+		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
+		switch {
+		case len(page) == 0:
+			t.Errorf("budget %d: no row", budget)
+		case len(lines) != len(page)+1:
+			t.Errorf("budget %d: %d rows but %d lines", budget, len(page), len(lines))
+		case budget > 100 && len(text) > budget:
+			t.Errorf("budget %d: the page is %d bytes", budget, len(text))
+		case (budget == 0 || budget == 1<<20) && len(page) != len(many):
+			t.Errorf("budget %d: %d rows of %d", budget, len(page), len(many))
+		case budget == 8000 && len(text) < budget-len(lines[1])-1:
+			t.Errorf("budget %d: the page is %d bytes: one more row would fit", budget, len(text))
+		}
+		for _, l := range lines[1:] {
+			if strings.Index(l, "true") != strings.Index(lines[0], "ACCEPTED") {
+				t.Fatalf("budget %d: columns not aligned:\n%s\n%s", budget, lines[0], l)
+			}
+		}
+	}
+}
