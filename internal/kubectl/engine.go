@@ -16,9 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/discovery"
-	"k8s.io/client-go/discovery/cached/memory"
 	"k8s.io/client-go/rest"
-	"k8s.io/client-go/restmapper"
 	"k8s.io/kubectl/pkg/cmd/annotate"
 	"k8s.io/kubectl/pkg/cmd/apiresources"
 	"k8s.io/kubectl/pkg/cmd/apply"
@@ -59,12 +57,16 @@ type Options struct {
 	AllowSecretValues bool
 	// WorkDir receives manifest files for the duration of one call (a private temporary folder).
 	WorkDir string
-	// DiscoveryCacheSize bounds how many clusters' discovery data are kept.
+	// DiscoveryCacheSize bounds how many clusters' connections and discovery are kept (default
+	// DefaultDiscoveryCacheSize); clusters with the same APIs share one copy of discovery.
 	DiscoveryCacheSize int
 	// MaxOutputBytes stops a command once its output reaches this many bytes (default 1 MiB); the
 	// tools cut their answers shorter still.
 	MaxOutputBytes int
 }
+
+// DefaultDiscoveryCacheSize is how many clusters' connections and discovery the engine keeps by default.
+const DefaultDiscoveryCacheSize = 5000
 
 // DefaultMaxOutputBytes is the engine's output cap per command and cluster.
 const DefaultMaxOutputBytes = 1 << 20
@@ -78,6 +80,8 @@ type Engine struct {
 
 	mu        sync.Mutex
 	discovery *lru.Cache // cluster key -> *connection
+	// snapshots are the discovery contents the clusters' connections share.
+	snapshots *snapshots
 }
 
 // NewEngine prepares the engine. kubectl's fatal-error hook is process-global: it is set once, to a
@@ -87,7 +91,7 @@ func NewEngine(o Options) (*Engine, error) {
 		cmdutil.BehaviorOnFatal(func(msg string, code int) { panic(fatalExit{msg: msg, code: code}) })
 	})
 	if o.DiscoveryCacheSize <= 0 {
-		o.DiscoveryCacheSize = 256
+		o.DiscoveryCacheSize = DefaultDiscoveryCacheSize
 	}
 	if o.MaxOutputBytes <= 0 {
 		o.MaxOutputBytes = DefaultMaxOutputBytes
@@ -102,7 +106,7 @@ func NewEngine(o Options) (*Engine, error) {
 	if err := os.MkdirAll(o.WorkDir, 0o700); err != nil {
 		return nil, err
 	}
-	return &Engine{opts: o, discovery: lru.New(o.DiscoveryCacheSize)}, nil
+	return &Engine{opts: o, discovery: lru.New(o.DiscoveryCacheSize), snapshots: newSnapshots()}, nil
 }
 
 // Request is one command for one cluster.
@@ -394,13 +398,11 @@ func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error
 	dcfg.Transport = &callsBound{calls: calls, next: rt}
 	dcfg.TLSClientConfig, dcfg.Dial = rest.TLSClientConfig{}, nil
 	dcfg.Burst, dcfg.QPS = 300, 50
-	dc, err := discovery.NewDiscoveryClientForConfig(dcfg)
+	cached, err := newClusterDiscovery(dcfg, e.snapshots)
 	if err != nil {
 		return nil, err
 	}
-	cached := memory.NewMemCacheClient(dc)
-	mapper := restmapper.NewShortcutExpander(restmapper.NewDeferredDiscoveryRESTMapper(cached), cached, nil)
-	c := &connection{ca: cfg.CAData, calls: calls, transport: rt, discovery: cached, mapper: mapper}
+	c := &connection{ca: cfg.CAData, calls: calls, transport: rt, discovery: cached, mapper: clusterMapper{cached}}
 	e.discovery.Add(key, c)
 	return c, nil
 }

@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 )
@@ -29,6 +30,22 @@ type latencyProxies struct {
 	ca    []byte // PEM of the CA that signed the proxies' certificates
 	urls  []string
 	close []func()
+	// requests counts the requests the proxies were sent, by method and path, so that a benchmark
+	// reports how many round trips one call costs.
+	mu       sync.Mutex
+	requests map[string]int
+}
+
+// takeRequests returns the requests counted since the last call, by method and path, and their total.
+func (p *latencyProxies) takeRequests() (map[string]int, int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out, total := p.requests, 0
+	for _, n := range out {
+		total += n
+	}
+	p.requests = map[string]int{}
+	return out, total
 }
 
 // startLatencyProxies starts n proxies in front of target (an https URL whose certificate targetCA
@@ -50,7 +67,7 @@ func startLatencyProxies(b *testing.B, n int, target string, targetCA []byte, de
 	if err != nil {
 		b.Fatal(err)
 	}
-	p := &latencyProxies{ca: caPEM} // stopped by TestMain
+	p := &latencyProxies{ca: caPEM, requests: map[string]int{}} // stopped by TestMain
 	for i := range n {
 		ip := net.IPv4(127, 10, byte(i/250), byte(i%250+1))
 		// A fixed port: the ManagedClusters registered for the proxies keep their URLs.
@@ -63,6 +80,9 @@ func startLatencyProxies(b *testing.B, n int, target string, targetCA []byte, de
 		rp.Transport = upstream
 		srv := &http.Server{
 			Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				p.mu.Lock()
+				p.requests[r.Method+" "+r.URL.Path]++
+				p.mu.Unlock()
 				t := time.NewTimer(delay)
 				defer t.Stop()
 				select {

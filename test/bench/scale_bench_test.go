@@ -57,8 +57,12 @@ func BenchmarkFanOutDistant(b *testing.B) {
 				b.Fatalf("not every cluster answered:\n%.2000s", out)
 			}
 			serverMark, fleetMark := cpuTime(cmd.Process.Pid), fleetCPUTime()
+			shared.proxies.takeRequests()
 			timeCalls(b, func() { call(b, c, "kubectl", args) })
 			reportCPU(b, cmd.Process.Pid, serverMark, fleetMark)
+			byPath, total := shared.proxies.takeRequests()
+			b.ReportMetric(float64(total)/float64(b.N)/float64(n), "spoke-requests/cluster/op")
+			b.Logf("requests to the simulated clusters in %d call(s): %v", b.N, byPath)
 			b.ReportMetric(float64(rssBytes(cmd.Process.Pid))/(1<<20), "server-RSS-MB")
 		})
 	}
