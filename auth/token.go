@@ -20,7 +20,9 @@ const (
 
 // tokenSource holds one cluster's ManagedServiceAccount token, in memory only. It re-reads the hub
 // Secret when its copy is older than recheck (so a rotated token is picked up without a restart) and on
-// demand after a 401.
+// demand after a 401. A token used when it is past half of recheck is read again in the background, so
+// that a cluster in steady use never waits for the hub: a fan-out over thousands of clusters would
+// otherwise queue thousands of Secret reads behind the hub client's rate limit.
 type tokenSource struct {
 	hub       kubernetes.Interface
 	namespace string // the cluster namespace on the hub
@@ -33,14 +35,34 @@ type tokenSource struct {
 	ca      []byte
 	version string // Secret resourceVersion the token came from
 	fetched time.Time
+	// ahead is set while a background read runs (one at a time); background counts them, for tests.
+	ahead      bool
+	background sync.WaitGroup
 }
 
-// current returns the token, refreshing it when stale.
+// current returns the token, refreshing it when stale, and in the background when it is getting old.
 func (s *tokenSource) current(ctx context.Context) (string, error) {
 	s.mu.Lock()
-	fresh := s.token != "" && time.Since(s.fetched) < s.recheck
+	age := time.Since(s.fetched)
+	fresh := s.token != "" && age < s.recheck
 	tok := s.token
+	early := fresh && age >= s.recheck/2 && !s.ahead
+	if early {
+		s.ahead = true
+		s.background.Add(1)
+	}
 	s.mu.Unlock()
+	if early {
+		// Bounded by the hub timeout (refresh sets it); a failure leaves the token as it was, and the call
+		// that finds it stale reads the Secret itself.
+		go func() {
+			defer s.background.Done()
+			_ = s.refresh(context.Background())
+			s.mu.Lock()
+			s.ahead = false
+			s.mu.Unlock()
+		}()
+	}
 	if fresh {
 		return tok, nil
 	}
