@@ -35,19 +35,20 @@ func (p *Provider) provision(ctx context.Context, t ocm.Target) (*spoke, error) 
 	}
 	deadline, cancel := context.WithTimeout(ctx, p.opts.TokenTimeout)
 	defer cancel()
-	secretCA, err := p.waitToken(deadline, t.Name)
+	sec, err := p.waitToken(deadline, t.Name)
 	if err != nil {
+		return nil, err
+	}
+	// The Secret just read is the token's first copy: it is not read again.
+	src := &tokenSource{hub: p.hub.Kube, namespace: t.Name, name: p.opts.MSAName, recheck: p.opts.TokenRecheck, timeout: p.opts.HubTimeout}
+	if err := src.set(sec); err != nil {
 		return nil, err
 	}
 	if err := p.waitGrant(deadline, t.Name, g); err != nil {
 		return nil, err
 	}
-	host, ca, err := p.spokeEndpoint(t, secretCA)
+	host, ca, err := p.spokeEndpoint(t, sec.Data[caKey])
 	if err != nil {
-		return nil, err
-	}
-	src := &tokenSource{hub: p.hub.Kube, namespace: t.Name, name: p.opts.MSAName, recheck: p.opts.TokenRecheck, timeout: p.opts.HubTimeout}
-	if err := src.refresh(ctx); err != nil {
 		return nil, err
 	}
 	return &spoke{host: host, ca: ca, src: src}, nil
@@ -164,8 +165,8 @@ func modeSuffix(o Options) string {
 	return "write"
 }
 
-// waitToken waits until the token Secret holds a token and the spoke CA; it returns the CA.
-func (p *Provider) waitToken(ctx context.Context, cluster string) ([]byte, error) {
+// waitToken waits until the token Secret holds a token and the spoke CA, and returns it.
+func (p *Provider) waitToken(ctx context.Context, cluster string) (*corev1.Secret, error) {
 	var sec *corev1.Secret
 	err := wait.PollUntilContextCancel(ctx, pollInterval, true, func(ctx context.Context) (bool, error) {
 		s, err := p.hub.Kube.CoreV1().Secrets(cluster).Get(ctx, p.opts.MSAName, metav1.GetOptions{})
@@ -179,7 +180,7 @@ func (p *Provider) waitToken(ctx context.Context, cluster string) ([]byte, error
 		return len(s.Data[tokenKey]) > 0 && len(s.Data[caKey]) > 0, nil
 	})
 	if err == nil {
-		return sec.Data[caKey], nil
+		return sec, nil
 	}
 	if !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 		return nil, fmt.Errorf("reading token Secret %s/%s on the hub: %w", cluster, p.opts.MSAName, err)

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -85,6 +86,11 @@ func (s *tokenSource) refresh(ctx context.Context) error {
 		}
 		return fmt.Errorf("reading token Secret %s/%s on the hub: %w", s.namespace, s.name, err)
 	}
+	return s.set(sec)
+}
+
+// set takes the token from a copy of the Secret just read.
+func (s *tokenSource) set(sec *corev1.Secret) error {
 	tok := string(sec.Data[tokenKey])
 	if tok == "" {
 		return fmt.Errorf("token Secret %s/%s on the hub has no %q key", s.namespace, s.name, tokenKey)
