@@ -78,7 +78,9 @@ func BenchmarkListClusters(b *testing.B) {
 			if out := call(b, c, "list_clusters", map[string]any{"clusterset": "set-3", "name_prefix": "bench-"}); !strings.HasPrefix(out, fmt.Sprintf("Fleet: %d cluster(s)", n/10)) {
 				b.Fatalf("clusterset set-3 should hold %d clusters:\n%.500s", n/10, out)
 			}
+			serverMark, fleetMark := cpuTime(cmd.Process.Pid), fleetCPUTime()
 			timeCalls(b, func() { call(b, c, "list_clusters", nil) })
+			reportCPU(b, cmd.Process.Pid, serverMark, fleetMark)
 			b.ReportMetric(float64(rssBytes(cmd.Process.Pid))/(1<<20), "server-RSS-MB")
 		})
 	}

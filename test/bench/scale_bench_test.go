@@ -69,31 +69,38 @@ func BenchmarkFanOutDistant(b *testing.B) {
 }
 
 // BenchmarkServerRSSDistant2000: the server's resident memory once it holds credentials, a connection and
-// discovery for each of 2,000 simulated distant clusters (a fan-out over all of them, by selector, over
-// HTTP), beside the informers' copy of every ManagedCluster on the hub. Target: under 300 MB. The
-// aggregate mode keeps the answer within the cap.
+// discovery for each of 2,000 simulated distant clusters (see distantClusters: each on its own loopback
+// address behind a 50 ms proxy to spoke1's API server, so every one serves the same APIs), beside the
+// informers' copy of every ManagedCluster on the hub (these 2,000 and the 2,000 of BenchmarkListClusters
+// when it ran first). Credentials are provisioned by four untimed calls of 500 clusters each (first use
+// of a cluster costs several hub requests, which the hub client's rate limit paces); then a fan-out over
+// all 2,000 (by selector, over HTTP, with aggregate count to keep the answer within the cap) connects
+// and discovers each, and is timed. Target: under 300 MB.
 func BenchmarkServerRSSDistant2000(b *testing.B) {
 	setup(b)
-	distantClusters(b, scaleClusters)
+	list := distantClusters(b, scaleClusters)
 	kubeconfig, err := shared.hub.ServerKubeconfig()
 	if err != nil {
 		b.Fatal(err)
 	}
 	c, cmd := httpServer(b, "--kubeconfig", kubeconfig, "--read-only", "--manifestwork-grant")
 	b.ReportMetric(float64(rssBytes(cmd.Process.Pid))/(1<<20), "idle-RSS-MB")
+	for i := 0; i < len(list); i += 500 {
+		call(b, c, "kubectl", map[string]any{"cluster": strings.Join(list[i:i+500], ","), "command": "version", "timeout": "5m"})
+	}
 	args := map[string]any{"cluster": "selector:bench=distant", "command": "get namespaces", "timeout": "5m", "aggregate": "count"}
-	out := call(b, c, "kubectl", args) // provisions every cluster: not timed
-	// The hub marks a simulated cluster unavailable once its lease (which nothing renews) runs out, and
-	// the fan-out skips it: most, not all, of the clusters registered first answer.
+	out := call(b, c, "kubectl", args) // connects to and discovers every cluster: not timed
 	m := regexp.MustCompile(`^Fan-out over (\d+) cluster\(s\): (\d+) ok`).FindStringSubmatch(out)
 	if m == nil || m[1] != fmt.Sprint(scaleClusters) {
 		b.Fatalf("unexpected answer:\n%.2000s", out)
 	}
 	ok, _ := strconv.Atoi(m[2])
-	if ok < scaleClusters*9/10 {
-		b.Fatalf("only %d clusters answered:\n%.2000s", ok, out)
-	}
 	b.ReportMetric(float64(ok), "clusters-ok")
+	if ok < scaleClusters {
+		b.Errorf("only %d clusters answered:\n%.2000s", ok, out)
+	}
+	serverMark, fleetMark := cpuTime(cmd.Process.Pid), fleetCPUTime()
 	timeCalls(b, func() { call(b, c, "kubectl", args) })
+	reportCPU(b, cmd.Process.Pid, serverMark, fleetMark)
 	b.ReportMetric(float64(rssBytes(cmd.Process.Pid))/(1<<20), "server-RSS-MB")
 }
