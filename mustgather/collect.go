@@ -25,6 +25,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/yaml"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/fanout"
 )
 
 // Namespaces collected in full.
@@ -126,31 +128,33 @@ func Collect(ctx context.Context, o CollectOptions) (*Summary, error) {
 	defer os.RemoveAll(staging)
 	root := filepath.Join(staging, name)
 	results := make([]ClusterResult, len(o.Targets))
-	sem := make(chan struct{}, o.Concurrency)
-	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
-	for i, t := range o.Targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			if err := checkClusterName(t.Name); err != nil {
-				// The name would be the cluster's folder: one that is no cluster name may climb out.
-				results[i] = ClusterResult{Name: t.Name, Error: fmt.Sprintf("not collected: %q is not a valid cluster name (%v)", t.Name, err)}
-			} else {
-				results[i] = collectCluster(ctx, t, filepath.Join(root, t.Name), o)
+	// collect collects target i; a target the collection ended before (late) records why, in the
+	// summary and in its folder, like a cluster that cannot be read.
+	collect := func(ctx context.Context, i int, late error) {
+		t := o.Targets[i]
+		if err := checkClusterName(t.Name); err != nil {
+			// The name would be the cluster's folder: one that is no cluster name may climb out.
+			results[i] = ClusterResult{Name: t.Name, Error: fmt.Sprintf("not collected: %q is not a valid cluster name (%v)", t.Name, err)}
+		} else {
+			if late != nil {
+				t = Target{Name: t.Name, Hub: t.Hub, Err: fmt.Errorf("not collected: the collection ended before this cluster's turn (%w)", late)}
 			}
-			mu.Lock()
-			done++
-			if o.Progress != nil {
-				o.Progress(done, len(o.Targets), describeResult(results[i]))
-			}
-			mu.Unlock()
-		}()
+			results[i] = collectCluster(ctx, t, filepath.Join(root, t.Name), o)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		done++
+		if o.Progress != nil {
+			o.Progress(done, len(o.Targets), describeResult(results[i]))
+		}
 	}
-	wg.Wait()
+	fanout.Run(ctx, len(o.Targets), o.Concurrency, func(ctx context.Context, i int) { collect(ctx, i, nil) },
+		func(i int, err error) { collect(ctx, i, err) })
+	if err := os.MkdirAll(root, 0o700); err != nil {
+		return nil, err
+	}
 	if err := os.WriteFile(filepath.Join(root, "timestamp"), []byte(o.Now().UTC().Format(time.RFC3339)+"\n"), 0o600); err != nil {
 		return nil, err
 	}

@@ -232,3 +232,36 @@ func archiveFiles(t *testing.T, path string) []string {
 	sort.Strings(files)
 	return files
 }
+
+// TestCollectAfterTheDeadline: a collection whose context has ended starts no cluster: each is recorded
+// as not collected, in the summary and in its folder, and the archive is still written.
+func TestCollectAfterTheDeadline(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "out")
+	cfg := hostileSpoke().start(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Nanosecond)
+	defer cancel()
+	<-ctx.Done()
+	var progress []string
+	sum, err := Collect(ctx, CollectOptions{
+		Targets:  []Target{{Name: "spoke1", Config: cfg}, {Name: "spoke2", Config: cfg}},
+		OutDir:   out,
+		Now:      func() time.Time { return collectedAt },
+		Progress: func(done, total int, msg string) { progress = append(progress, msg) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range sum.Clusters {
+		if !strings.Contains(r.Error, "not collected: the collection ended before this cluster's turn") || r.Objects != 0 {
+			t.Errorf("%s: %+v", r.Name, r)
+		}
+	}
+	if len(progress) != 2 {
+		t.Errorf("progress heard %d clusters: %q", len(progress), progress)
+	}
+	files := archiveFiles(t, filepath.Join(out, testArchiveRoot+".tar.gz"))
+	want := []string{testArchiveRoot + "/spoke1/collection-errors.txt", testArchiveRoot + "/spoke2/collection-errors.txt", testArchiveRoot + "/timestamp"}
+	if strings.Join(files, "\n") != strings.Join(want, "\n") {
+		t.Errorf("the archive holds %q; want %q", files, want)
+	}
+}

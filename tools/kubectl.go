@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
@@ -15,6 +14,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/fanout"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -272,26 +272,16 @@ func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, mani
 	return res
 }
 
-// fanOut runs fn on every target with bounded concurrency and returns the results in target order.
+// fanOut runs fn on every target with bounded concurrency and returns the results in target order. A
+// target not started before the call's deadline records a timeout that says so.
 func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.Context, ocm.Target) kubectl.Result) []clusterRun {
 	runs := make([]clusterRun, len(targets))
-	sem := make(chan struct{}, max(d.FanOutConcurrency, 1))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				runs[i] = clusterRun{cluster: t.Name, res: kubectl.Result{Err: fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection, or raise the timeout argument): %w", t.Name, kubectl.ErrTimeout)}}
-				return
-			}
-			defer func() { <-sem }()
-			runs[i] = clusterRun{cluster: t.Name, res: fn(ctx, t)}
-		}()
-	}
-	wg.Wait()
+	fanout.Run(ctx, len(targets), d.FanOutConcurrency, func(ctx context.Context, i int) {
+		runs[i] = clusterRun{cluster: targets[i].Name, res: fn(ctx, targets[i])}
+	}, func(i int, _ error) {
+		name := targets[i].Name
+		runs[i] = clusterRun{cluster: name, res: kubectl.Result{Err: fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection, or raise the timeout argument): %w", name, kubectl.ErrTimeout)}}
+	})
 	return runs
 }
 

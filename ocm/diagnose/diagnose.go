@@ -16,6 +16,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/fanout"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -191,26 +192,14 @@ func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
 	// Clusters are checked concurrently, with a bound; findings and checks keep the clusters' order.
 	per := make([][]Finding, len(names))
 	errs := make([]error, len(names))
-	sem := make(chan struct{}, max(r.Concurrency, 1))
-	if r.Concurrency <= 0 {
-		sem = make(chan struct{}, 8)
+	limit := r.Concurrency
+	if limit <= 0 {
+		limit = 8
 	}
-	var wg sync.WaitGroup
-	for i, name := range names {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				errs[i] = ctx.Err()
-				return
-			}
-			defer func() { <-sem }()
-			per[i], errs[i] = r.cluster(ctx, name)
-		}()
-	}
-	wg.Wait()
+	// A cluster not started before the deadline fails the diagnosis with the context's error.
+	fanout.Run(ctx, len(names), limit, func(ctx context.Context, i int) {
+		per[i], errs[i] = r.cluster(ctx, names[i])
+	}, func(i int, err error) { errs[i] = err })
 	var all []Finding
 	for i := range names {
 		if errs[i] != nil {
