@@ -42,6 +42,32 @@ func (a *activeCalls) snapshot() []context.Context {
 	return out
 }
 
+// bound returns a context that ends once every call active now has ended (at once when there is none):
+// the lifetime of shared work those calls wait for.
+func (a *activeCalls) bound() (context.Context, context.CancelFunc) {
+	waiting := a.snapshot()
+	ctx, cancel := context.WithCancel(context.Background())
+	if len(waiting) == 0 {
+		cancel()
+		return ctx, cancel
+	}
+	remaining := int32(len(waiting))
+	stops := make([]func() bool, 0, len(waiting))
+	for _, c := range waiting {
+		stops = append(stops, context.AfterFunc(c, func() {
+			if atomic.AddInt32(&remaining, -1) == 0 {
+				cancel()
+			}
+		}))
+	}
+	return ctx, func() {
+		for _, stop := range stops {
+			stop()
+		}
+		cancel()
+	}
+}
+
 // callsBound cancels each shared discovery request once every call active when it began has ended.
 type callsBound struct {
 	calls *activeCalls

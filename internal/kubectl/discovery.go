@@ -135,6 +135,7 @@ func (st *snapshots) size() int {
 type clusterDiscovery struct {
 	live  *discovery.DiscoveryClient
 	store *snapshots
+	calls *activeCalls // a read of discovery (and its retries) ends when the calls waiting for it have
 
 	mu   sync.Mutex // held while loading: concurrent first calls read the cluster once
 	snap *apiSnapshot
@@ -142,12 +143,12 @@ type clusterDiscovery struct {
 
 var _ discovery.CachedDiscoveryInterface = (*clusterDiscovery)(nil)
 
-func newClusterDiscovery(cfg *rest.Config, store *snapshots) (*clusterDiscovery, error) {
+func newClusterDiscovery(cfg *rest.Config, store *snapshots, calls *activeCalls) (*clusterDiscovery, error) {
 	live, err := discovery.NewDiscoveryClientForConfig(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &clusterDiscovery{live: live, store: store}, nil
+	return &clusterDiscovery{live: live, store: store, calls: calls}, nil
 }
 
 // current returns the snapshot, reading the cluster's discovery if there is none.
@@ -157,7 +158,9 @@ func (d *clusterDiscovery) current() (*apiSnapshot, error) {
 	if d.snap != nil {
 		return d.snap, nil
 	}
-	groups, lists, err := d.live.ServerGroupsAndResources()
+	ctx, cancel := d.calls.bound()
+	defer cancel()
+	groups, lists, err := d.live.ServerGroupsAndResourcesWithContext(ctx)
 	var failed map[schema.GroupVersion]error
 	if err != nil {
 		partial, ok := err.(*discovery.ErrGroupDiscoveryFailed)

@@ -398,7 +398,7 @@ func (e *Engine) connectionFor(key string, cfg *rest.Config) (*connection, error
 	dcfg.Transport = &callsBound{calls: calls, next: rt}
 	dcfg.TLSClientConfig, dcfg.Dial = rest.TLSClientConfig{}, nil
 	dcfg.Burst, dcfg.QPS = 300, 50
-	cached, err := newClusterDiscovery(dcfg, e.snapshots)
+	cached, err := newClusterDiscovery(dcfg, e.snapshots, calls)
 	if err != nil {
 		return nil, err
 	}
