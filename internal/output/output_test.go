@@ -91,3 +91,27 @@ func TestMergeTables(t *testing.T) {
 		t.Error("merged YAML as a table")
 	}
 }
+
+// TestTableMatchesTabwriter: the aligned rendering is byte for byte what text/tabwriter makes of the same
+// cells (wide runes, empty cells, newlines in cells, one column, no rows), so that no table changes.
+func TestTableMatchesTabwriter(t *testing.T) {
+	cases := []struct {
+		name   string
+		header []string
+		rows   [][]string
+	}{
+		{"no rows", []string{"NAME", "STATUS"}, nil},
+		{"one column", []string{"NAME"}, [][]string{{"a"}, {"bbbbbbbb"}, {""}}},
+		{"empty and multi-line cells", []string{"NAME", "READY", "STATUS"}, [][]string{{"web-1", "", "Running"}, {"a\nb", "1/1", ""}}},
+		{"wide runes", []string{"NAME", "NOTE", "AGE"}, [][]string{{"żółw", "日本語", "3d"}, {"x", "ascii", "12m"}}},
+		{"last column widest", []string{"A", "B"}, [][]string{{"1", "a very long last cell"}, {"22", "b"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tb := &Table{Header: tc.header, Rows: tc.rows}
+			if got, want := tb.String(), tb.tabwriterString(); got != want {
+				t.Errorf("got\n%q\nwant (tabwriter)\n%q", got, want)
+			}
+		})
+	}
+}
