@@ -174,11 +174,11 @@ func warn(w *response, c *Cluster, gr schema.GroupResource) {
 	}
 }
 
-// matchFields evaluates a field selector against dotted paths of the object (metadata.name,
-// spec.nodeName, involvedObject.uid, ...), the way the API server does for the fields it indexes.
-func matchFields(o map[string]any, sel fields.Selector) bool {
+// matchFields evaluates a field selector against an object's fields (metadata.name, spec.nodeName,
+// involvedObject.uid, ...), valued the way the API server values the fields it selects on.
+func matchFields(gr schema.GroupResource, o map[string]any, sel fields.Selector) bool {
 	for _, r := range sel.Requirements() {
-		v := str(o, strings.Split(r.Field, ".")...)
+		v := fieldValue(gr, o, r.Field)
 		switch r.Operator {
 		case "=", "==":
 			if v != r.Value {

@@ -96,7 +96,7 @@ func (f *fakeAPI) serve(w http.ResponseWriter, r *http.Request) {
 		}
 		items := []any{}
 		for _, o := range f.objects[res.gvr.GroupResource()] {
-			if (ns == "" || str(o, "metadata", "namespace") == ns) && matchFields(o, sel) {
+			if (ns == "" || str(o, "metadata", "namespace") == ns) && matchFields(res.gvr.GroupResource(), o, sel) {
 				items = append(items, o)
 			}
 		}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"sync"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -52,25 +51,6 @@ type tableRow struct {
 // rows are made again from the object when served, so that the index costs little per object.
 const maxKeptRow = 4 << 10
 
-// indexedFields are the fields, beyond metadata.name and metadata.namespace, whose values the index
-// keeps, by resource: those the API server supports in field selectors. Selectors on other fields
-// read the objects.
-var indexedFields = map[schema.GroupResource][]string{
-	{Resource: "pods"}: {"spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
-		"spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName"},
-	{Resource: "events"}: {"involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
-		"involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
-		"reportingComponent", "type"},
-	{Group: "events.k8s.io", Resource: "events"}:                           {"regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "reason", "type"},
-	{Resource: "secrets"}:                                                  {"type"},
-	{Resource: "namespaces"}:                                               {"status.phase"},
-	{Resource: "nodes"}:                                                    {"spec.unschedulable"},
-	{Resource: "replicationcontrollers"}:                                   {"status.replicas"},
-	{Group: "apps", Resource: "replicasets"}:                               {"status.replicas"},
-	{Group: "batch", Resource: "jobs"}:                                     {"status.successful"},
-	{Group: "certificates.k8s.io", Resource: "certificatesigningrequests"}: {"spec.signerName"},
-}
-
 // record returns the index entry of an object, decoding its file first if no query has yet.
 func (c *Cluster) record(o *Object) *record {
 	if o.grp == nil {
@@ -103,7 +83,7 @@ func (c *Cluster) decode(g *fileGroup) {
 		}
 		whole = nil
 	}
-	paths := indexedFields[g.gr]
+	selectable := indexedFields[g.gr]
 	for _, o := range g.objs {
 		obj := pick(objs, o.index)
 		if obj == nil {
@@ -121,10 +101,10 @@ func (c *Cluster) decode(g *fileGroup) {
 		rec := &record{ref: c.spill.put(raw)}
 		var total int64
 		rec.elided = sumElided(obj.Object, &total)
-		if len(paths) > 0 {
-			rec.fields = make([]string, len(paths))
-			for i, p := range paths {
-				rec.fields[i] = str(obj.Object, strings.Split(p, ".")...)
+		if len(selectable) > 0 {
+			rec.fields = make([]string, len(selectable))
+			for i, f := range selectable {
+				rec.fields[i] = f.value(obj.Object)
 			}
 		}
 		o.rec = rec
@@ -237,7 +217,7 @@ func (c *Cluster) raw(o *Object) ([]byte, *record, error) {
 // fieldsMatch evaluates a field selector on the index; a field the index does not keep is read from
 // the object.
 func (c *Cluster) fieldsMatch(gr schema.GroupResource, o *Object, rec *record, sel fields.Selector) (bool, error) {
-	paths := indexedFields[gr]
+	selectable := indexedFields[gr]
 	for _, r := range sel.Requirements() {
 		v, ok := "", false
 		switch r.Field {
@@ -246,8 +226,8 @@ func (c *Cluster) fieldsMatch(gr schema.GroupResource, o *Object, rec *record, s
 		case "metadata.namespace":
 			v, ok = o.Namespace, true
 		default:
-			for i, p := range paths {
-				if p == r.Field {
+			for i, f := range selectable {
+				if f.name == r.Field {
 					v, ok = rec.fields[i], true
 					break
 				}
@@ -258,7 +238,7 @@ func (c *Cluster) fieldsMatch(gr schema.GroupResource, o *Object, rec *record, s
 			if err != nil {
 				return false, err
 			}
-			return matchFields(obj.Object, sel), nil
+			return matchFields(gr, obj.Object, sel), nil
 		}
 		switch r.Operator {
 		case "=", "==":
