@@ -18,40 +18,67 @@ import (
 // are rebuilt (see encodeElided).
 
 // selectObjects returns the objects of a resource in a namespace ("" for all) that match the
-// selectors, in order. Files not decoded yet are decoded first, in parallel; those that do not parse
-// are left out and noted.
-func (c *Cluster) selectObjects(gr schema.GroupResource, r *Resource, ns string, lsel labels.Selector, fsel fields.Selector) []*Object {
+// selectors, in order, within a page (see paging.go): at most its limit, after its token, with the
+// last object served when more may match. Files not decoded yet are decoded first, a batch at a time
+// in parallel; those that do not parse are left out and noted. A page reads only as far as it needs:
+// the label index, the namespace range and the token narrow the objects, and a limited page stops at
+// the first match past its limit.
+func (c *Cluster) selectObjects(gr schema.GroupResource, r *Resource, ns string, lsel labels.Selector, fsel fields.Selector, p pageRequest) (items []*Object, last *Object) {
 	cands := r.Candidates(lsel)
 	if inNS := r.InNamespace(ns); len(inNS) < len(cands) {
 		cands = inNS
 	}
-	var matched []*Object
-	for _, o := range cands {
-		if (ns == "" || o.Namespace == ns) && lsel.Matches(labels.Set(o.Labels)) {
-			matched = append(matched, o)
-		}
+	cands = cands[p.from(cands):]
+	batch := len(cands)
+	if p.limit > 0 {
+		batch = max(p.limit+1, minBatch)
 	}
-	c.decodeEach(matched)
-	out := matched[:0]
-	for _, o := range matched {
-		rec := c.record(o)
-		ok := rec.err == nil
-		if ok && !fsel.Empty() {
-			var err error
-			if ok, err = c.fieldsMatch(gr, o, rec, fsel); err != nil {
-				rec = &record{err: err}
+	var out []*Object
+	for len(cands) > 0 {
+		var matched []*Object
+		for len(cands) > 0 && len(matched) < batch {
+			o := cands[0]
+			cands = cands[1:]
+			if (ns == "" || o.Namespace == ns) && lsel.Matches(labels.Set(o.Labels)) {
+				matched = append(matched, o)
 			}
 		}
-		if rec.err != nil {
-			// A file that does not parse is left out of the answer, and said (as a warning).
-			c.note(gr, unreadableNote(c.relPath(o.file), innerError(rec.err)))
-			continue
-		}
-		if ok {
+		c.decodeEach(matched)
+		for _, o := range matched {
+			if !c.matches(gr, o, fsel) {
+				continue
+			}
+			if p.limit > 0 && len(out) == p.limit {
+				return out, out[len(out)-1] // one more matches: the page ends here
+			}
 			out = append(out, o)
 		}
+		if p.limit > 0 {
+			batch = max(p.limit+1-len(out), minBatch)
+		}
 	}
-	return out
+	return out, nil
+}
+
+// minBatch is the fewest objects a limited page decodes at a time.
+const minBatch = 64
+
+// matches applies a field selector to a decoded object; an object whose file does not parse matches
+// nothing, and is noted (as a warning of the answer).
+func (c *Cluster) matches(gr schema.GroupResource, o *Object, fsel fields.Selector) bool {
+	rec := c.record(o)
+	ok := rec.err == nil
+	if ok && !fsel.Empty() {
+		var err error
+		if ok, err = c.fieldsMatch(gr, o, rec, fsel); err != nil {
+			rec = &record{err: err}
+		}
+	}
+	if rec.err != nil {
+		c.note(gr, unreadableNote(c.relPath(o.file), innerError(rec.err)))
+		return false
+	}
+	return ok
 }
 
 // decodeEach decodes the files of objects with a worker per CPU; those decoded already cost nothing.
@@ -71,18 +98,30 @@ func (c *Cluster) decodeEach(objs []*Object) {
 	wg.Wait()
 }
 
-// tableHead opens a table answer; rows and tableEnd follow.
-const tableHead = `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":{"resourceVersion":"1"},"columnDefinitions":`
+// tableHead opens a table answer; its list metadata, columns and rows follow.
+const tableHead = `{"kind":"Table","apiVersion":"meta.k8s.io/v1","metadata":`
+
+// listMeta is the metadata of a list or table answer: the archive's one resource version, and the
+// continue token of the next page when there is one.
+func listMeta(cont string) []byte {
+	if cont == "" {
+		return []byte(`{"resourceVersion":"1"}`)
+	}
+	data, _ := json.Marshal(map[string]string{"resourceVersion": "1", "continue": cont})
+	return data
+}
 
 // writeTable renders rows like the API server: each row carries its object's metadata
 // (includeObject=Metadata, the default), the whole object (Object) or nothing (None).
-func (c *Cluster) writeTable(buf *bytes.Buffer, gr schema.GroupResource, items []*Object, include string) error {
+func (c *Cluster) writeTable(buf *bytes.Buffer, gr schema.GroupResource, items []*Object, include, cont string) error {
 	defs, err := json.Marshal(c.printerOf(gr).definitions())
 	if err != nil {
 		return err
 	}
 	buf.Grow(len(tableHead) + len(defs) + len(items)*512)
 	buf.WriteString(tableHead)
+	buf.Write(listMeta(cont))
+	buf.WriteString(`,"columnDefinitions":`)
 	buf.Write(defs)
 	if len(items) == 0 {
 		buf.WriteString(`,"rows":null}` + "\n")
@@ -123,7 +162,7 @@ func (c *Cluster) writeTable(buf *bytes.Buffer, gr schema.GroupResource, items [
 // writeObjects writes objects as the API serves them: one object, or a List of them. Elided Secret
 // values are rebuilt, within the bounds of encodeElided. The other objects are copied from the spill
 // file straight into the answer, which is sized once: a list of every pod costs the answer's bytes.
-func (c *Cluster) writeObjects(buf *bytes.Buffer, gr schema.GroupResource, items []*Object, isList bool) error {
+func (c *Cluster) writeObjects(buf *bytes.Buffer, gr schema.GroupResource, items []*Object, isList bool, cont string) error {
 	var elided []*unstructured.Unstructured
 	rebuilt := map[*Object][]byte{}
 	size := 0
@@ -182,7 +221,9 @@ func (c *Cluster) writeObjects(buf *bytes.Buffer, gr schema.GroupResource, items
 	}
 	buf.Grow(size + len(head) + 64)
 	buf.Write(head[:len(head)-1])
-	buf.WriteString(`,"metadata":{"resourceVersion":"1"},"items":[`)
+	buf.WriteString(`,"metadata":`)
+	buf.Write(listMeta(cont))
+	buf.WriteString(`,"items":[`)
 	for i, o := range items {
 		if i > 0 {
 			buf.WriteByte(',')

@@ -128,7 +128,7 @@ func (a *Archive) serveResource(w *response, req *http.Request, c *Cluster, grou
 			w.status(apierrors.NewInternalError(fmt.Errorf("the must-gather file of %s %s is not valid YAML", gr, p[1])))
 			return
 		}
-		a.write(w, req, c, gr, []*Object{o}, false)
+		a.write(w, req, c, gr, []*Object{o}, false, "")
 	case len(p) == 3 && gr.Resource == "pods" && p[2] == "log":
 		a.podLog(w, req, c, ns, p[1])
 	default:
@@ -148,14 +148,24 @@ func (a *Archive) list(w *response, req *http.Request, c *Cluster, gr schema.Gro
 		w.status(apierrors.NewBadRequest(err.Error()))
 		return
 	}
+	page, err := parsePage(q, listQuery(a.Path, c.Name, gr, ns, lsel, fsel))
+	if err != nil {
+		w.status(apierrors.NewBadRequest(err.Error()))
+		return
+	}
 	var items []*Object
+	var last *Object
 	if r := c.Resources[gr]; r != nil {
-		items = c.selectObjects(gr, r, ns, lsel, fsel)
+		items, last = c.selectObjects(gr, r, ns, lsel, fsel, page)
 	} else if !c.knows(gr) {
 		w.status(apierrors.NewNotFound(gr, ""))
 		return
 	}
-	a.write(w, req, c, gr, items, true)
+	cont := ""
+	if last != nil {
+		cont = page.token(last)
+	}
+	a.write(w, req, c, gr, items, true, cont)
 }
 
 // innerError is what an error says without the file path it is wrapped in (a path of the server).
@@ -193,13 +203,14 @@ func matchFields(gr schema.GroupResource, o map[string]any, sel fields.Selector)
 	return true
 }
 
-// write answers with a table when the client asks for one (kubectl get), else with objects.
-func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.GroupResource, items []*Object, isList bool) {
+// write answers with a table when the client asks for one (kubectl get), else with objects; a list
+// page that is not the last carries the continue token of the next.
+func (a *Archive) write(w *response, req *http.Request, c *Cluster, gr schema.GroupResource, items []*Object, isList bool, cont string) {
 	var err error
 	if strings.Contains(req.Header.Get("Accept"), "as=Table") {
-		err = c.writeTable(&w.body, gr, items, req.URL.Query().Get("includeObject"))
+		err = c.writeTable(&w.body, gr, items, req.URL.Query().Get("includeObject"), cont)
 	} else {
-		err = c.writeObjects(&w.body, gr, items, isList)
+		err = c.writeObjects(&w.body, gr, items, isList, cont)
 	}
 	if err != nil {
 		w.body.Reset()

@@ -141,7 +141,7 @@ func openBench(b *testing.B, n int) *Archive {
 
 // kubectlRunner runs kubectl commands the way the kubectl tool runs them offline: the in-process
 // kubectl over the archive's API, with the engine's default output cap.
-func kubectlRunner(b *testing.B, a *Archive, cluster string) func(line string) kubectl.Result {
+func kubectlRunner(b testing.TB, a *Archive, cluster string) func(line string) kubectl.Result {
 	b.Helper()
 	engine, err := kubectl.NewEngine(kubectl.Options{WorkDir: b.TempDir()})
 	if err != nil {
