@@ -114,10 +114,9 @@ func (c *Cluster) decode(g *fileGroup) {
 	}
 }
 
-// parseForIndex is parseBytes, with the JSON of the file when it holds one object: converting the
-// YAML to JSON is the first half of parsing it, and that JSON is what the index keeps. Any error is
-// parseBytes's own.
-func parseForIndex(path string, data []byte) ([]*unstructured.Unstructured, []byte, error) {
+// parseJSONWay parses a file as sigs.k8s.io/yaml does (YAML to JSON, then JSON), with the JSON of
+// the file when it holds one object. Any error is parseBytes's own.
+func parseJSONWay(path string, data []byte) ([]*unstructured.Unstructured, []byte, error) {
 	j, err := yaml.YAMLToJSON(data)
 	var m map[string]any
 	if err == nil && len(bytes.TrimSpace(data)) > 0 {
@@ -127,14 +126,7 @@ func parseForIndex(path string, data []byte) ([]*unstructured.Unstructured, []by
 		objs, err := parseBytes(path, data)
 		return objs, nil, err
 	}
-	objs, err := objectsOf(m)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(objs) != 1 || (&unstructured.Unstructured{Object: m}).IsList() {
-		j = nil
-	}
-	return objs, j, nil
+	return fromMap(path, m, j)
 }
 
 // pick is the object at index of a file's objects (-1: the file's one object).
