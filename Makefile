@@ -58,7 +58,7 @@ test-e2e: build fleet-binaries tools
 # Calls that take milliseconds run BENCHTIME times; the fleet-sized ones (10,000 pods live against
 # offline, 1,000 distant clusters, 2,000 clusters' credentials) take seconds to minutes a call and run
 # HEAVY_BENCHTIME times. BENCH and HEAVY_BENCH choose them by regexp.
-BENCH ?= ^Benchmark(GetPods|FanOutGetNamespaces|ListClusters)
+BENCH ?= ^Benchmark(GetPods|FanOutGetNamespaces|ListClusters|DiagnoseFleet2000)
 BENCHTIME ?= 200x
 HEAVY_BENCH ?= ^Benchmark(OfflineVersusLive|FanOutDistant|ServerRSSDistant2000)
 HEAVY_BENCHTIME ?= 3x

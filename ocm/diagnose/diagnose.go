@@ -76,6 +76,8 @@ type Runner struct {
 	Concurrency int
 
 	hub dynamic.Interface
+	// hubCache holds the hub-wide lists of a fleet diagnosis (nil otherwise).
+	hubCache *hubCache
 
 	hubURLsOnce sync.Once
 	hubURLs     []string // the URLs the hub publishes to its agents (hubHosts)
@@ -179,6 +181,8 @@ func (r *Runner) connect(ctx context.Context, t ocm.Target, s *spoke) {
 }
 
 func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
+	r.hubCache = newHubCache()
+	defer func() { r.hubCache = nil }()
 	clusters, err := r.Source.ManagedClusters(ctx, everything)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,18 @@ var (
 
 // list reads objects; a missing API or namespace is an empty list, not an error.
 func (r *Runner) list(ctx context.Context, c dynamic.Interface, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
+	if c == r.hub {
+		if all, held, err := r.hubCache.all(ctx, c, gvr); held {
+			if err != nil {
+				return nil, err
+			}
+			sel, err := labels.Parse(selector)
+			if err != nil {
+				return nil, err
+			}
+			return all.filter(ns, sel), nil
+		}
+	}
 	l, err := c.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: selector})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
@@ -42,6 +54,14 @@ func (r *Runner) list(ctx context.Context, c dynamic.Interface, gvr schema.Group
 
 // get reads one object; nil when it does not exist.
 func (r *Runner) get(ctx context.Context, c dynamic.Interface, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
+	if c == r.hub {
+		if all, held, err := r.hubCache.all(ctx, c, gvr); held {
+			if err != nil {
+				return nil, err
+			}
+			return all.find(ns, name), nil
+		}
+	}
 	o, err := c.Resource(gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
