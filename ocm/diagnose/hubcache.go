@@ -107,6 +107,13 @@ func (h *hubCache) all(ctx context.Context, c dynamic.Interface, gvr schema.Grou
 	return l, true, l.err
 }
 
+// prefetch lists every resource the cache holds; an error is kept for the reads that need the list.
+func (h *hubCache) prefetch(ctx context.Context, c dynamic.Interface) {
+	for gvr := range h.listed {
+		_, _, _ = h.all(ctx, c, gvr)
+	}
+}
+
 // filter picks the listed objects of a namespace ("" any) that a label selector matches, as copies.
 func (l *hubList) filter(ns string, sel labels.Selector) []unstructured.Unstructured {
 	var out []unstructured.Unstructured
