@@ -45,8 +45,13 @@ func (a *activeCalls) snapshot() []context.Context {
 // bound returns a context that ends once every call active now has ended (at once when there is none):
 // the lifetime of shared work those calls wait for.
 func (a *activeCalls) bound() (context.Context, context.CancelFunc) {
-	waiting := a.snapshot()
-	ctx, cancel := context.WithCancel(context.Background())
+	return untilAllEnd(context.Background(), a.snapshot())
+}
+
+// untilAllEnd derives from parent a context that ends once every one of waiting has ended (at once when
+// there is none); release stops watching them and ends it.
+func untilAllEnd(parent context.Context, waiting []context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(parent)
 	if len(waiting) == 0 {
 		cancel()
 		return ctx, cancel
@@ -76,26 +81,10 @@ type callsBound struct {
 
 func (b *callsBound) RoundTrip(req *http.Request) (*http.Response, error) {
 	waiting := b.calls.snapshot()
-	ctx, cancel := context.WithCancel(req.Context())
 	if len(waiting) == 0 {
-		cancel()
 		return nil, context.Canceled
 	}
-	remaining := int32(len(waiting))
-	stops := make([]func() bool, 0, len(waiting))
-	for _, c := range waiting {
-		stops = append(stops, context.AfterFunc(c, func() {
-			if atomic.AddInt32(&remaining, -1) == 0 {
-				cancel()
-			}
-		}))
-	}
-	release := func() {
-		for _, stop := range stops {
-			stop()
-		}
-		cancel()
-	}
+	ctx, release := untilAllEnd(req.Context(), waiting)
 	resp, err := b.next.RoundTrip(req.WithContext(ctx))
 	if err != nil {
 		release()
