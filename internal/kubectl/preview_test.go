@@ -14,11 +14,17 @@ import (
 
 func plan(t *testing.T, line string) *Plan {
 	t.Helper()
+	return planFor(t, WriteTool, line)
+}
+
+// planFor splits and checks a command line for a tool, as the tools do.
+func planFor(t testing.TB, tool Tool, line string) *Plan {
+	t.Helper()
 	words, err := Split(line)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := Check(words, WriteTool, false)
+	p, err := Check(words, tool, false)
 	if err != nil {
 		t.Fatalf("%s: %v", line, err)
 	}

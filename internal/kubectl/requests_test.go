@@ -69,15 +69,7 @@ func (f *fakeAPI) serve(t testing.TB, resources ...string) string {
 
 func run(t testing.TB, e *Engine, key, host, command string) Result {
 	t.Helper()
-	words, err := Split(command)
-	if err != nil {
-		t.Fatal(err)
-	}
-	plan, err := Check(words, ReadTool, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return e.Run(context.Background(), Request{Key: key, Config: &rest.Config{Host: host}, Plan: plan, Timeout: 10 * time.Second})
+	return e.Run(context.Background(), Request{Key: key, Config: &rest.Config{Host: host}, Plan: planFor(t, ReadTool, command), Timeout: 10 * time.Second})
 }
 
 // TestDiscoveryIsReadOncePerClusterAndShared: a cluster's discovery is read on its first call only; a
