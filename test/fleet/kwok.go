@@ -3,6 +3,7 @@ package fleet
 import (
 	"context"
 	_ "embed"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -161,7 +162,17 @@ func (f *Fleet) startKubelets(ctx context.Context, crds []string) error {
 		}
 	}
 	for _, c := range clusters {
-		if err := waitNodesReady(ctx, c); err != nil {
+		err := waitNodesReady(ctx, c)
+		// kwok v0.8.0 sometimes dies at start with "concurrent map writes": its CEL type registry
+		// (github.com/wzshiming/easycel) fills a shared map from two goroutines. That is kwok's own race,
+		// not the fleet's: such a kwok is started once more, and any other exit still fails the start.
+		if errors.Is(err, errExited) && strings.Contains(c.Kwok.Tail(20000), "fatal error: concurrent map writes") {
+			f.logf("%s: kwok crashed at start (its CEL registry's data race); starting it again", c.Name)
+			if err = c.Kwok.StartAgain(); err == nil {
+				err = waitNodesReady(ctx, c)
+			}
+		}
+		if err != nil {
 			return err
 		}
 	}

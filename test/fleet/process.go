@@ -69,6 +69,24 @@ func (p *Process) Start() error {
 	return nil
 }
 
+// StartAgain starts a process that has ended by itself once more, with the same command and log.
+func (p *Process) StartAgain() error {
+	p.mu.Lock()
+	if p.done == nil {
+		p.mu.Unlock()
+		return fmt.Errorf("%s was never started", p.Name)
+	}
+	select {
+	case <-p.done:
+	default:
+		p.mu.Unlock()
+		return fmt.Errorf("%s is still running (pid %d)", p.Name, p.cmd.Process.Pid)
+	}
+	p.cmd, p.done = nil, nil
+	p.mu.Unlock()
+	return p.Start()
+}
+
 // Exited reports whether a started process has ended by itself.
 func (p *Process) Exited() bool {
 	p.mu.Lock()
