@@ -238,7 +238,7 @@ func (r *Runner) addOnsOf(ctx context.Context, mc *clusterv1.ManagedCluster) ([]
 
 // failedWorks reports ManifestWorks that did not apply or are not available.
 func (r *Runner) failedWorks(ctx context.Context, cluster string) ([]Finding, error) {
-	works, err := r.Source.ManifestWorks(ctx, cluster)
+	works, err := r.manifestWorks(ctx, cluster)
 	if err != nil {
 		return nil, err
 	}

@@ -26,6 +26,8 @@ func fleetListed() map[schema.GroupVersionResource]bool {
 const hubPageSize = 500
 
 type hubCache struct {
+	// works are the hub's ManifestWorks, kept small (hubworks.go).
+	works  hubWorks
 	listed map[schema.GroupVersionResource]bool
 	mu     sync.Mutex
 	lists  map[schema.GroupVersionResource]*hubList
@@ -112,6 +114,7 @@ func (h *hubCache) prefetch(ctx context.Context, c dynamic.Interface) {
 	for gvr := range h.listed {
 		_, _, _ = h.all(ctx, c, gvr)
 	}
+	_, _, _ = h.works.list(ctx, c, "")
 }
 
 // filter picks the listed objects of a namespace ("" any) that a label selector matches, as copies.

@@ -8,11 +8,14 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	dynamicfake "k8s.io/client-go/dynamic/fake"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
 func obj(kind, ns, name string, lbls map[string]string) *unstructured.Unstructured {
 	o := &unstructured.Unstructured{}
-	o.SetAPIVersion(map[string]string{"ManagedClusterAddOn": gvrMCA.GroupVersion().String(), "CertificateSigningRequest": gvrCSR.GroupVersion().String()}[kind])
+	o.SetAPIVersion(map[string]string{"ManagedClusterAddOn": gvrMCA.GroupVersion().String(), "CertificateSigningRequest": gvrCSR.GroupVersion().String(),
+		"ManifestWork": gvrWorks.GroupVersion().String()}[kind])
 	o.SetKind(kind)
 	o.SetNamespace(ns)
 	o.SetName(name)
@@ -23,13 +26,19 @@ func obj(kind, ns, name string, lbls map[string]string) *unstructured.Unstructur
 // The hub-wide lists answer the per-cluster reads as the hub would, with one list per resource.
 func TestHubCache(t *testing.T) {
 	scheme := runtime.NewScheme()
-	kinds := map[schema.GroupVersionResource]string{gvrMCA: "ManagedClusterAddOnList", gvrCSR: "CertificateSigningRequestList", gvrMSA: "ManagedServiceAccountList"}
+	kinds := map[schema.GroupVersionResource]string{gvrMCA: "ManagedClusterAddOnList", gvrCSR: "CertificateSigningRequestList",
+		gvrMSA: "ManagedServiceAccountList", gvrWorks: "ManifestWorkList"}
+	failed := obj("ManifestWork", "spoke2", "app", nil)
+	failed.Object["spec"] = map[string]any{"workload": map[string]any{"manifests": []any{map[string]any{"kind": "ConfigMap"}}}}
+	failed.Object["status"] = map[string]any{"conditions": []any{map[string]any{"type": "Applied", "status": "False", "reason": "AppliedManifestWorkFailed",
+		"message": "denied", "lastTransitionTime": "2026-12-01T10:00:00Z"}}}
 	hub := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(scheme, kinds,
 		obj("ManagedClusterAddOn", "spoke1", "work-manager", nil),
 		obj("ManagedClusterAddOn", "spoke1", "managed-serviceaccount", nil),
 		obj("ManagedClusterAddOn", "spoke2", "work-manager", nil),
 		obj("CertificateSigningRequest", "", "csr-a", map[string]string{"open-cluster-management.io/cluster-name": "spoke1"}),
 		obj("CertificateSigningRequest", "", "csr-b", map[string]string{"open-cluster-management.io/cluster-name": "spoke2"}),
+		failed,
 	)
 	r := &Runner{hub: hub, hubCache: newHubCache()}
 	ctx := context.Background()
@@ -64,6 +73,14 @@ func TestHubCache(t *testing.T) {
 	if again, _ := r.list(ctx, hub, gvrMCA, "spoke1", ""); len(again) == 0 || again[0].GetName() == "changed" {
 		t.Error("the cache handed out its own object")
 	}
+	// ManifestWorks: names and conditions only, for the cluster asked.
+	works, err := r.manifestWorks(ctx, "spoke2")
+	if err != nil || len(works) != 1 || ocm.WorkFailure(works[0]) == "" || works[0].Spec.Workload.Manifests != nil {
+		t.Errorf("spoke2's works: %v %+v", err, works)
+	}
+	if works, err := r.manifestWorks(ctx, "spoke1"); err != nil || len(works) != 0 {
+		t.Errorf("spoke1's works: %v %+v", err, works)
+	}
 	lists := 0
 	for _, a := range hub.Actions() {
 		if a.GetVerb() != "list" {
@@ -71,7 +88,7 @@ func TestHubCache(t *testing.T) {
 		}
 		lists++
 	}
-	if lists != 3 {
-		t.Errorf("%d lists reached the hub, want one per resource (3)", lists)
+	if lists != 4 {
+		t.Errorf("%d lists reached the hub, want one per resource (4)", lists)
 	}
 }
