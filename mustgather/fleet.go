@@ -29,6 +29,9 @@ type FleetOptions struct {
 	// Permit, when set, may refuse a cluster (the caller may not read it); refused clusters are left
 	// out of the archive.
 	Permit func(ctx context.Context, t ocm.Target) error
+	// Check, when set, may refuse a cluster the caller may read (the policy): it is recorded as not
+	// collected, with the refusal, and the others are collected.
+	Check func(ctx context.Context, t ocm.Target) error
 	CollectOptions
 }
 
@@ -47,13 +50,23 @@ func CollectFleet(ctx context.Context, o FleetOptions) (*Summary, error) {
 	if err != nil {
 		return nil, err
 	}
-	targets := []Target{{Name: HubName, Hub: true, Config: hubCfg}}
+	hub := ocm.Target{Name: ocm.HubName, Hub: true}
+	for _, t := range selection.Targets {
+		if t.Hub {
+			hub.Cluster = t.Cluster
+		}
+	}
+	targets := []Target{{Name: HubName, Hub: true, Config: hubCfg, Err: o.check(ctx, hub)}}
 	for _, t := range selection.Targets {
 		if t.Hub {
 			continue
 		}
 		if o.Permit != nil && o.Permit(ctx, t) != nil {
 			continue // like any fan-out, a collection silently covers only the clusters the caller may read
+		}
+		if err := o.check(ctx, t); err != nil {
+			targets = append(targets, Target{Name: t.Name, Err: err})
+			continue
 		}
 		cctx, cancel := context.WithTimeout(ctx, o.Timeout)
 		cfg, err := o.Configs.RESTConfig(cctx, t)
@@ -68,6 +81,10 @@ func CollectFleet(ctx context.Context, o FleetOptions) (*Summary, error) {
 		if o.Permit != nil && o.Permit(ctx, t) != nil {
 			continue
 		}
+		if err := o.check(ctx, t); err != nil {
+			targets = append(targets, Target{Name: name, Err: err})
+			continue
+		}
 		if !o.Configs.Provisioned(name) {
 			targets = append(targets, Target{Name: name, Err: fmt.Errorf("not collected: %s, and the server holds no credentials for it yet", why)})
 			continue
@@ -79,4 +96,12 @@ func CollectFleet(ctx context.Context, o FleetOptions) (*Summary, error) {
 	}
 	o.CollectOptions.Targets = targets
 	return Collect(ctx, o.CollectOptions)
+}
+
+// check asks Check about a cluster (nil when there is no Check).
+func (o FleetOptions) check(ctx context.Context, t ocm.Target) error {
+	if o.Check == nil {
+		return nil
+	}
+	return o.Check(ctx, t)
 }

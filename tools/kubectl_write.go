@@ -109,6 +109,9 @@ func (d Deps) approveThenRun(ctx context.Context, w writeChange) *mcp.CallToolRe
 	if err := d.guard(ctx, w, cfg, &pv); err != nil {
 		return refuse(err.Error())
 	}
+	if err := d.policyChange(ctx, w, cfg, pv); err != nil {
+		return refuse(err.Error())
+	}
 	if !w.required {
 		if err := d.spend(ctx, false, changeSpends(ctx, w.target.Name)...); err != nil {
 			return refuse(err.Error())

@@ -49,6 +49,7 @@ func mustGatherTool(d Deps) server.ServerTool {
 				audit.Clusters(ctx, t.Name)
 				return nil
 			},
+			Check: d.policyGather,
 			CollectOptions: mustgather.CollectOptions{
 				Namespaces: splitList(args.Namespaces), OutDir: d.MustGatherDir, Progress: progressReporter(ctx, req),
 			},

@@ -18,6 +18,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -57,6 +58,8 @@ type Deps struct {
 	Guardrails *guardrails.Settings
 	// Budgets limit what callers and clusters spend per window (nil: the default limits).
 	Budgets *budget.Ledger
+	// Policy is evaluated on every kubectl_write change and every cluster a must_gather collects (nil: none).
+	Policy *policy.Engine
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.

@@ -21,6 +21,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
@@ -119,6 +120,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		zap.Strings("protectedKinds", rails.ProtectedKinds), zap.Strings("allow", rails.Allow))
 	budgets := cfg.Budgets()
 	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
+	pol, err := policy.New(cmd.Context(), cfg.Policy())
+	if err != nil {
+		return &config.Error{Setting: "policy-dir", Err: err}
+	}
+	log.Info("policy", zap.Strings("builtin", pol.Builtin()), zap.Strings("files", pol.Files()),
+		zap.Strings("disabled", cfg.PolicyDisable), zap.Strings("productionGroups", cfg.PolicyProductionGroups), zap.Duration("timeout", pol.Timeout()))
 	s := mcpserver.New(log, tools.Deps{
 		Budgets:           budget.New(budgets),
 		Runbooks:          sh.books,
@@ -128,6 +135,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		Approval:          mode,
 		Approvals:         approvals,
 		Guardrails:        &rails,
+		Policy:            pol,
 		ReadOnly:          cfg.ReadOnly,
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,

@@ -30,6 +30,8 @@ type Record struct {
 	guardrails []string
 	// budget is the budget that refused the call because it was spent.
 	budget string
+	// policy are the policy rules that refused a change or a cluster.
+	policy []string
 }
 
 type recordKey struct{}
@@ -90,6 +92,15 @@ func Budget(ctx context.Context, name string) {
 	if r := from(ctx); r != nil {
 		r.mu.Lock()
 		r.budget = name
+		r.mu.Unlock()
+	}
+}
+
+// Policy notes the policy rules that refused a change (or a cluster of a collection).
+func Policy(ctx context.Context, rules ...string) {
+	if r := from(ctx); r != nil {
+		r.mu.Lock()
+		r.policy = append(r.policy, rules...)
 		r.mu.Unlock()
 	}
 }
@@ -169,6 +180,9 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 	}
 	if rec.budget != "" {
 		fields = append(fields, zap.String("budget", rec.budget))
+	}
+	if len(rec.policy) > 0 {
+		fields = append(fields, zap.Strings("policy", rec.policy))
 	}
 	if rec.approval != "" {
 		fields = append(fields, zap.String("approval", rec.approval))

@@ -18,6 +18,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 )
 
 // ConfigFlag names the flag (and MCMCP_CONFIG variable) that points at the YAML config file.
@@ -66,6 +67,11 @@ type Config struct {
 	BudgetFanOutClustersPerCaller int           `mapstructure:"budget-fanout-clusters-per-caller"`
 	BudgetMustGathersPerCaller    int           `mapstructure:"budget-must-gathers-per-caller"`
 
+	PolicyDir              string        `mapstructure:"policy-dir"`
+	PolicyDisable          []string      `mapstructure:"policy-disable"`
+	PolicyProductionGroups []string      `mapstructure:"policy-production-groups"`
+	PolicyTimeout          time.Duration `mapstructure:"policy-timeout"`
+
 	MustGather         string `mapstructure:"must-gather"`
 	MustGatherDir      string `mapstructure:"must-gather-dir"`
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
@@ -104,6 +110,11 @@ func (c *Config) Budgets() budget.Options {
 		budget.FanOutPerCaller:   c.BudgetFanOutClustersPerCaller,
 		budget.GathersPerCaller:  c.BudgetMustGathersPerCaller,
 	}}
+}
+
+// Policy are the policy settings.
+func (c *Config) Policy() policy.Options {
+	return policy.Options{Dir: c.PolicyDir, Disable: c.PolicyDisable, ProductionGroups: c.PolicyProductionGroups, Timeout: c.PolicyTimeout}
 }
 
 // ParsePermission reads "<verb> <resource>[/<subresource>][.<group>]".
@@ -377,6 +388,17 @@ func (c *Config) validate() error {
 	}
 	if err := guardrails.CheckPatterns(c.GuardrailsProtectedNamespaces); err != nil {
 		return &Error{Setting: "guardrails-protected-namespaces", Err: err}
+	}
+	if err := policy.CheckDisable(c.PolicyDisable); err != nil {
+		return &Error{Setting: "policy-disable", Err: err}
+	}
+	if c.PolicyTimeout < 10*time.Millisecond || c.PolicyTimeout > time.Minute {
+		return &Error{Setting: "policy-timeout", Err: fmt.Errorf("must be between 10ms and 1m, got %s", c.PolicyTimeout)}
+	}
+	if c.PolicyDir != "" {
+		if st, err := os.Stat(c.PolicyDir); err != nil || !st.IsDir() {
+			return &Error{Setting: "policy-dir", Err: fmt.Errorf("%s is not a folder", c.PolicyDir)}
+		}
 	}
 	if c.MustGather != "" {
 		if _, err := os.Stat(c.MustGather); err != nil {

@@ -102,6 +102,9 @@ func TestBadSettingsNameTheSetting(t *testing.T) {
 		{"unknown guardrail", []string{"--guardrails-allow", "pdb"}, nil, "", "guardrails-allow", "pod-disruption-budgets"},
 		{"bad namespace pattern", nil, map[string]string{"MCMCP_GUARDRAILS_PROTECTED_NAMESPACES": "kube-system,a[b"}, "", "guardrails-protected-namespaces", "a[b"},
 		{"negative limit", []string{"--guardrails-max-replicas=-1"}, nil, "", "guardrails-max-replicas", "negative"},
+		{"unknown policy", []string{"--policy-disable", "change-freeze,freeze"}, nil, "", "policy-disable", "change-freeze, must-gather-restricted"},
+		{"policy folder missing", []string{"--policy-dir", "/nonexistent"}, nil, "", "policy-dir", "/nonexistent is not a folder"},
+		{"policy timeout", nil, map[string]string{"MCMCP_POLICY_TIMEOUT": "1ns"}, "", "policy-timeout", "between 10ms and 1m"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 )
 
 // EnvPrefix is prepended (with an underscore) to every setting's environment variable.
@@ -144,6 +145,14 @@ func baseSettings() []Setting {
 			Usage: "guardrails switched off, by rule name (comma-separated): pod-disruption-budgets, max-replicas, max-scale-factor, protected-namespaces, protected-kinds, max-deletes"},
 		{Name: "budget-window", Kind: KindDuration, Default: time.Hour, Commands: serveOnly,
 			Usage: "how far back the budgets count spending (whole minutes, at least one)"},
+		{Name: "policy-dir", Kind: KindString, Default: "", Commands: serveOnly,
+			Usage: "folder of Rego policies (its .rego files, in package mcmcp) evaluated with the built-in ones on every kubectl_write change and every cluster a must_gather collects; a file that does not compile stops the server at start"},
+		{Name: "policy-disable", Kind: KindStringList, Default: []string{}, Commands: serveOnly,
+			Usage: "built-in policies switched off, by name (comma-separated): " + strings.Join(policy.Builtins(), ", ")},
+		{Name: "policy-production-groups", Kind: KindStringList, Default: []string{}, Commands: serveOnly,
+			Usage: "groups whose members may run destructive kubectl_write commands on clusters labelled environment=production (policy production-destructive; comma-separated); empty: nobody"},
+		{Name: "policy-timeout", Kind: KindDuration, Default: policy.DefaultTimeout, Commands: serveOnly,
+			Usage: "how long one policy evaluation may take; one that fails or takes longer refuses the change"},
 		{Name: "fanout-concurrency", Kind: KindInt, Default: 128, Commands: serveOnly,
 			Usage: "how many clusters one fan-out call (kubectl, diagnose) works on at once; each holds at most 1 MiB of output while it runs"},
 		{Name: "must-gather", Kind: KindString, Default: "", Commands: serveOnly,

@@ -158,6 +158,9 @@ func New(ctx context.Context, o Options) (*Engine, error) {
 // Builtin lists the built-in policies loaded; Files the folder's files.
 func (e *Engine) Builtin() []string { return e.builtin }
 
+// IsBuiltin says whether a rule is a built-in policy that is loaded.
+func (e *Engine) IsBuiltin(rule string) bool { return slices.Contains(e.builtin, rule) }
+
 // Files lists the policy folder's files that were loaded.
 func (e *Engine) Files() []string { return e.files }
 
