@@ -91,6 +91,13 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	if cfg.MustGather != "" {
 		return serveOffline(cmd, cfg, log)
 	}
+	// The policies compile before anything else: a file that does not stops the server at once.
+	pol, err := policy.New(cmd.Context(), cfg.Policy())
+	if err != nil {
+		return &config.Error{Setting: "policy-dir", Err: err}
+	}
+	log.Info("policy", zap.Strings("builtin", pol.Builtin()), zap.Strings("files", pol.Files()),
+		zap.Strings("disabled", cfg.PolicyDisable), zap.Strings("productionGroups", cfg.PolicyProductionGroups), zap.Duration("timeout", pol.Timeout()))
 	hub, registry, provider, err := connectFleet(cmd.Context(), cfg)
 	if err != nil {
 		return err
@@ -120,12 +127,6 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		zap.Strings("protectedKinds", rails.ProtectedKinds), zap.Strings("allow", rails.Allow))
 	budgets := cfg.Budgets()
 	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
-	pol, err := policy.New(cmd.Context(), cfg.Policy())
-	if err != nil {
-		return &config.Error{Setting: "policy-dir", Err: err}
-	}
-	log.Info("policy", zap.Strings("builtin", pol.Builtin()), zap.Strings("files", pol.Files()),
-		zap.Strings("disabled", cfg.PolicyDisable), zap.Strings("productionGroups", cfg.PolicyProductionGroups), zap.Duration("timeout", pol.Timeout()))
 	s := mcpserver.New(log, tools.Deps{
 		Budgets:           budget.New(budgets),
 		Runbooks:          sh.books,

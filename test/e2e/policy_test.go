@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -117,6 +118,19 @@ func TestPolicy(t *testing.T) {
 		}
 		if logs := s.Logs.String(); !strings.Contains(logs, `"policy":["shop-scales-frontend"]`) || !strings.Contains(logs, `"decision":"refused"`) {
 			t.Errorf("the audit line lacks the rule:\n%s", logs)
+		}
+	})
+
+	t.Run("a policy that does not compile stops the start", func(t *testing.T) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "broken.rego"), []byte("package mcmcp\n\ndeny contains msg if {\n\tmsg :=\n}\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, env.serverBin, "--kubeconfig", env.hubKubeconfig, "--policy-dir", dir).CombinedOutput()
+		if err == nil || !strings.Contains(string(out), "broken.rego is not valid Rego") || !strings.Contains(string(out), "broken.rego:5:") {
+			t.Errorf("the server started, or its error does not name the file and line: %v\n%s", err, out)
 		}
 	})
 
