@@ -38,15 +38,7 @@ func parsePath(p string) ref {
 }
 
 func (r ref) String() string {
-	kind := r.resource
-	if r.group != "" {
-		kind += "." + r.group
-	}
-	name := r.name
-	if r.namespace != "" {
-		name = r.namespace + "/" + name
-	}
-	return kind + " " + name
+	return kubectl.APIPath{Group: r.group, Resource: r.resource, Namespace: r.namespace, Name: r.name}.String()
 }
 
 // number reads a numeric field of an object; ok is false when it is absent.

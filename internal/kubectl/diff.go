@@ -114,17 +114,23 @@ func describePath(path string) string {
 	if !ri.api {
 		return path
 	}
-	kind := ri.resource
-	if ri.group != "" {
-		kind += "." + ri.group
+	return (APIPath{Group: ri.group, Resource: ri.resource, Namespace: ri.namespace, Name: ri.name, Subresource: ri.subresource}).String()
+}
+
+// String names an object as previews, guardrails and policies do: resource[.group] [namespace/]name,
+// then its subresource in parentheses.
+func (a APIPath) String() string {
+	kind := a.Resource
+	if a.Group != "" {
+		kind += "." + a.Group
 	}
-	name := ri.name
-	if ri.namespace != "" {
-		name = ri.namespace + "/" + name
+	name := a.Name
+	if a.Namespace != "" {
+		name = a.Namespace + "/" + name
 	}
 	out := kind + " " + name
-	if ri.subresource != "" {
-		out += " (" + ri.subresource + ")"
+	if a.Subresource != "" {
+		out += " (" + a.Subresource + ")"
 	}
 	return out
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/redact"
 )
 
@@ -183,17 +184,5 @@ func stringMap(obj map[string]any, field string) map[string]string {
 
 // ref names an object: resource[.group] namespace/name (subresource).
 func ref(o Object) string {
-	kind := o.Resource
-	if o.Group != "" {
-		kind += "." + o.Group
-	}
-	name := o.Name
-	if o.Namespace != "" {
-		name = o.Namespace + "/" + name
-	}
-	out := kind + " " + name
-	if o.Subresource != "" {
-		out += " (" + o.Subresource + ")"
-	}
-	return out
+	return kubectl.APIPath{Group: o.Group, Resource: o.Resource, Namespace: o.Namespace, Name: o.Name, Subresource: o.Subresource}.String()
 }
