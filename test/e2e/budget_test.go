@@ -81,10 +81,17 @@ func TestBudgets(t *testing.T) {
 	if text, isErr := callTool(t, s.Client, "must_gather", gather); !isErr || !strings.Contains(text, "budget must-gathers-per-caller is spent") {
 		t.Errorf("the second must-gather: error=%v:\n%s", isErr, text)
 	}
-	logs := s.Logs.String()
 	for _, want := range []string{`"budget":"changes-per-cluster"`, `"budget":"fanout-clusters-per-caller"`, `"budget":"must-gathers-per-caller"`} {
-		if !strings.Contains(logs, want) {
-			t.Errorf("the audit log lacks %s", want)
-		}
+		waitLog(t, s.Logs, want)
+	}
+}
+
+// waitLog waits for a line in a server's log: the audit line of a call is written after its answer.
+func waitLog(t *testing.T, logs *syncBuffer, want string) {
+	t.Helper()
+	select {
+	case <-logs.WaitFor(want):
+	case <-time.After(30 * time.Second):
+		t.Errorf("the server's log lacks %s", want)
 	}
 }

@@ -59,7 +59,5 @@ func TestDeleteCascade(t *testing.T) {
 	if d, err := kube.AppsV1().Deployments("payments").Get(ctx, "ledger", metav1.GetOptions{}); err != nil || d.DeletionTimestamp != nil {
 		t.Errorf("ledger was deleted by a refusal or a preview: %v", err)
 	}
-	if !strings.Contains(s.Logs.String(), `"guardrails":["pod-disruption-budgets"]`) {
-		t.Error("the audit log does not name the budget rule")
-	}
+	waitLog(t, s.Logs, `"guardrails":["pod-disruption-budgets"]`)
 }
