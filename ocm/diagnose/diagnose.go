@@ -183,9 +183,8 @@ func (r *Runner) connect(ctx context.Context, t ocm.Target, s *spoke) {
 func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
 	// The hub-wide lists are read before any cluster is: the diagnosis judges the hub's evidence as it
 	// was when it began, not objects caught halfway through a change made while it runs.
-	r.hubCache = newHubCache()
+	r.hubCache = newHubCache(ctx, r.hub)
 	defer func() { r.hubCache = nil }()
-	r.hubCache.prefetch(ctx, r.hub)
 	clusters, err := r.Source.ManagedClusters(ctx, everything)
 	if err != nil {
 		return nil, err

@@ -2,7 +2,6 @@ package diagnose
 
 import (
 	"context"
-	"sync"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -13,34 +12,83 @@ import (
 )
 
 // A fleet diagnosis reads, for each cluster, hub objects kept per cluster: its CSRs (by label), the
-// ManagedServiceAccounts and ManagedClusterAddOns in its namespace. At 2,000 clusters that was several
-// thousand hub requests per call. hubCache lists each of those resources once for the whole run, a page
-// at a time, and answers the per-cluster reads from memory; any other read goes to the hub as before.
+// ManagedServiceAccounts and ManagedClusterAddOns in its namespace, its ManifestWorks. At 2,000 clusters
+// that was several thousand hub requests per call. hubCache lists each of those resources once, before
+// any cluster is checked (so the diagnosis judges the hub's evidence as it was when it began), a page at
+// a time, and answers the per-cluster reads from memory; any other read goes to the hub as before.
 
-// fleetListed are the hub resources a fleet diagnosis lists once.
-func fleetListed() map[schema.GroupVersionResource]bool {
-	return map[schema.GroupVersionResource]bool{gvrCSR: true, gvrMSA: true, gvrMCA: true}
+// fleetListed are the hub resources a fleet diagnosis lists once (ManifestWorks too: hubworks.go).
+func fleetListed() []schema.GroupVersionResource {
+	return []schema.GroupVersionResource{gvrCSR, gvrMSA, gvrMCA}
 }
 
 // hubPageSize is how many objects one page of a hub-wide list holds.
 const hubPageSize = 500
 
 type hubCache struct {
-	// works are the hub's ManifestWorks, kept small (hubworks.go).
-	works  hubWorks
-	listed map[schema.GroupVersionResource]bool
-	mu     sync.Mutex
-	lists  map[schema.GroupVersionResource]*hubList
+	// lists holds the listed resources; one the hub refused to list hub-wide is absent, and read per
+	// cluster as before.
+	lists map[schema.GroupVersionResource]*hubList
+	// works are the hub's ManifestWorks, kept small (hubworks.go); nil when the hub refused the list.
+	works *hubWorks
 }
 
 type hubList struct {
-	once  sync.Once
 	items []unstructured.Unstructured
 	// byNS indexes items by namespace ("" holds every item of a cluster-scoped resource).
 	byNS map[string][]int
 	err  error
-	// forbidden is set when the hub refused the hub-wide list: reads then go per cluster, as before.
-	forbidden bool
+}
+
+// newHubCache lists every resource the cache holds; an error is kept for the reads that need the list.
+func newHubCache(ctx context.Context, c dynamic.Interface) *hubCache {
+	h := &hubCache{lists: map[schema.GroupVersionResource]*hubList{}}
+	for _, gvr := range fleetListed() {
+		l := &hubList{byNS: map[string][]int{}}
+		forbidden, err := listPaged(ctx, c, gvr, func(o unstructured.Unstructured) {
+			l.byNS[o.GetNamespace()] = append(l.byNS[o.GetNamespace()], len(l.items))
+			l.items = append(l.items, o)
+		})
+		if !forbidden {
+			l.err = err
+			h.lists[gvr] = l
+		}
+	}
+	h.works = listWorks(ctx, c)
+	return h
+}
+
+// listPaged lists every object of a resource on the hub, a page at a time, handing each to each. A
+// resource the hub does not serve (or an archive without it) has no object; forbidden says the hub
+// refused the hub-wide list (the reads per cluster may still be allowed).
+func listPaged(ctx context.Context, c dynamic.Interface, gvr schema.GroupVersionResource, each func(unstructured.Unstructured)) (forbidden bool, err error) {
+	opts := metav1.ListOptions{Limit: hubPageSize}
+	for {
+		page, err := c.Resource(gvr).List(ctx, opts)
+		switch {
+		case apierrors.IsNotFound(err):
+			return false, nil
+		case apierrors.IsForbidden(err):
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+		for _, o := range page.Items {
+			each(o)
+		}
+		if opts.Continue = page.GetContinue(); opts.Continue == "" {
+			return false, nil
+		}
+	}
+}
+
+// all is the run's list of a resource; ok is false for a resource the cache does not hold.
+func (h *hubCache) all(gvr schema.GroupVersionResource) (*hubList, bool) {
+	if h == nil {
+		return nil, false
+	}
+	l, ok := h.lists[gvr]
+	return l, ok
 }
 
 // in is the listed objects of a namespace, or all of them for "".
@@ -56,65 +104,6 @@ func (l *hubList) in(ns string) []*unstructured.Unstructured {
 		out = append(out, &l.items[i])
 	}
 	return out
-}
-
-func newHubCache() *hubCache {
-	return &hubCache{listed: fleetListed(), lists: map[schema.GroupVersionResource]*hubList{}}
-}
-
-// all lists every object of a resource on the hub, once per run; ok is false for a resource the cache
-// does not hold.
-func (h *hubCache) all(ctx context.Context, c dynamic.Interface, gvr schema.GroupVersionResource) (*hubList, bool, error) {
-	if h == nil || !h.listed[gvr] {
-		return nil, false, nil
-	}
-	h.mu.Lock()
-	l, ok := h.lists[gvr]
-	if !ok {
-		l = &hubList{}
-		h.lists[gvr] = l
-	}
-	h.mu.Unlock()
-	l.once.Do(func() {
-		opts := metav1.ListOptions{Limit: hubPageSize}
-		for {
-			page, err := c.Resource(gvr).List(ctx, opts)
-			switch {
-			case apierrors.IsNotFound(err): // no such API (or an archive without it): nothing to find
-				l.items = nil
-			case apierrors.IsForbidden(err): // the reads per cluster may still be allowed
-				l.forbidden = true
-				return
-			case err != nil:
-				l.err = err
-				return
-			}
-			if page == nil {
-				break
-			}
-			l.items = append(l.items, page.Items...)
-			if opts.Continue = page.GetContinue(); opts.Continue == "" {
-				break
-			}
-		}
-		l.byNS = map[string][]int{}
-		for i := range l.items {
-			ns := l.items[i].GetNamespace()
-			l.byNS[ns] = append(l.byNS[ns], i)
-		}
-	})
-	if l.forbidden {
-		return nil, false, nil
-	}
-	return l, true, l.err
-}
-
-// prefetch lists every resource the cache holds; an error is kept for the reads that need the list.
-func (h *hubCache) prefetch(ctx context.Context, c dynamic.Interface) {
-	for gvr := range h.listed {
-		_, _, _ = h.all(ctx, c, gvr)
-	}
-	_, _, _ = h.works.list(ctx, c, "")
 }
 
 // filter picks the listed objects of a namespace ("" any) that a label selector matches, as copies.

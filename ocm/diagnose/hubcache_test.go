@@ -40,7 +40,7 @@ func TestHubCache(t *testing.T) {
 		obj("CertificateSigningRequest", "", "csr-b", map[string]string{"open-cluster-management.io/cluster-name": "spoke2"}),
 		failed,
 	)
-	r := &Runner{hub: hub, hubCache: newHubCache()}
+	r := &Runner{hub: hub, hubCache: newHubCache(context.Background(), hub)}
 	ctx := context.Background()
 	cases := []struct {
 		gvr          schema.GroupVersionResource

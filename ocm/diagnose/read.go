@@ -31,9 +31,9 @@ var (
 // list reads objects; a missing API or namespace is an empty list, not an error.
 func (r *Runner) list(ctx context.Context, c dynamic.Interface, gvr schema.GroupVersionResource, ns, selector string) ([]unstructured.Unstructured, error) {
 	if c == r.hub {
-		if all, held, err := r.hubCache.all(ctx, c, gvr); held {
-			if err != nil {
-				return nil, err
+		if all, held := r.hubCache.all(gvr); held {
+			if all.err != nil {
+				return nil, all.err
 			}
 			sel, err := labels.Parse(selector)
 			if err != nil {
@@ -55,9 +55,9 @@ func (r *Runner) list(ctx context.Context, c dynamic.Interface, gvr schema.Group
 // get reads one object; nil when it does not exist.
 func (r *Runner) get(ctx context.Context, c dynamic.Interface, gvr schema.GroupVersionResource, ns, name string) (*unstructured.Unstructured, error) {
 	if c == r.hub {
-		if all, held, err := r.hubCache.all(ctx, c, gvr); held {
-			if err != nil {
-				return nil, err
+		if all, held := r.hubCache.all(gvr); held {
+			if all.err != nil {
+				return nil, all.err
 			}
 			return all.find(ns, name), nil
 		}
