@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -140,7 +141,7 @@ func openBench(b *testing.B, n int) *Archive {
 }
 
 // kubectlRunner runs kubectl commands the way the kubectl tool runs them offline: the in-process
-// kubectl over the archive's API, with the engine's default output cap.
+// kubectl over the archive's API, stopped at what the tool shows of one cluster by default.
 func kubectlRunner(b testing.TB, a *Archive, cluster string) func(line string) kubectl.Result {
 	return meteredRunner(b, a, cluster, nil)
 }
@@ -159,9 +160,13 @@ func meteredRunner(b testing.TB, a *Archive, cluster string, m *meter) func(line
 		if err != nil {
 			b.Fatal(err)
 		}
-		return engine.Run(context.Background(), kubectl.Request{Key: cluster, Config: cfg, Plan: plan, Timeout: time.Minute})
+		return engine.Run(context.Background(), kubectl.Request{Key: cluster, Config: cfg, Plan: plan, Timeout: time.Minute, OutputBytes: toolShows})
 	}
 }
+
+// toolShows is what the kubectl tool shows of one cluster's output with the default settings (its
+// answer's cap less the room it keeps for saying the output was cut).
+const toolShows = output.DefaultMaxBytes - 512
 
 // BenchmarkOfflineQueries times every query shape the offline server answers on one generated
 // archive of 100,000 objects (about 1 GB; MG_BENCH_OBJECTS sets another count): kubectl get by label
@@ -169,14 +174,14 @@ func meteredRunner(b testing.TB, a *Archive, cluster string, m *meter) func(line
 // namespace, by name, describe, logs, another kind, -o yaml of one namespace; and the archive reads of
 // cluster_status and must_gather_summary (nodes, every pod as table pages, Warning events, through
 // client-go, as ocm.GatherLive makes them; the tools' text formatting is not timed). Each op is one
-// call, with the engine's default 1 MiB output cap and kubectl's default pages of 500; the archive is
-// opened once, and its index completed, before every sub-benchmark.
+// call, stopped at what the kubectl tool shows of one cluster by default (toolShows) and with kubectl's
+// default pages of 500; the archive is opened once, and its index completed, before every sub-benchmark.
 //
 // Besides the time of each op, it reports per op the requests the archive's API server answered, the
 // time it took to make them (server-ms) and their bytes, the process's CPU time (cpu-ms: the server's
-// and the client's, which decodes and prints every row it is sent; kubectl reads every page of a list
-// before it prints any, so the output cap does not shorten what it fetches) and whether the output
-// was capped. On a machine shared with other work, ns/op holds the time spent waiting for a CPU too:
+// and the client's, which decodes and prints every row it is sent; a get whose output is a prefix of
+// the whole list stops fetching pages once it holds more than the tool shows, while events are sorted
+// by time and so read whole) and whether the output was capped. On a machine shared with other work, ns/op holds the time spent waiting for a CPU too:
 // cpu-ms and server-ms say what the op itself costs.
 func BenchmarkOfflineQueries(b *testing.B) {
 	n := benchObjects(b)

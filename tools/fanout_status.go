@@ -61,3 +61,11 @@ func (s *fanOutStatus) summary(ran int) string {
 	b.WriteString("\n")
 	return b.String()
 }
+
+// nameList joins up to limit names, saying how many more there are.
+func nameList(names []string, limit int) string {
+	if len(names) <= limit {
+		return strings.Join(names, ", ")
+	}
+	return fmt.Sprintf("%s and %d more", strings.Join(names[:limit], ", "), len(names)-limit)
+}

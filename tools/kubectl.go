@@ -164,8 +164,17 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*
 	// One deadline for the whole call: a wide fan-out does not take timeout per wave of clusters.
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
+	// What a cluster's output can add to the answer: an aggregate counts every row, one cluster's answer
+	// leaves room for the note saying it was cut, and a fan-out shows no more of a cluster than of all.
+	shown := d.MaxOutputBytes
+	switch {
+	case agg != nil:
+		shown = 0
+	case !sel.Many:
+		shown = max(d.MaxOutputBytes-cappedNoteRoom, 1024)
+	}
 	runs := d.fanOut(ctx, targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
-		return d.runOne(ctx, t, plan, manifest, timeout)
+		return d.runOne(ctx, t, plan, manifest, timeout, shown)
 	})
 	hint := narrowHint(plan)
 	if !sel.Many && runs[0].res.Err != nil {
@@ -191,7 +200,7 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*
 		}
 		text = output.Truncate(text, d.MaxOutputBytes, hint)
 		if r.Capped {
-			text += cappedNote(hint)
+			text += cappedNote(hint, r.Unread)
 		}
 		return mcp.NewToolResultText(text), ""
 	}
@@ -243,7 +252,10 @@ func skippedLines(skipped map[string]string) string {
 
 // runOne runs the plan on one cluster, with its credentials, within what is left of the call's deadline
 // (ctx carries it); timeout is the call's whole limit, for messages.
-func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration) kubectl.Result {
+//
+// shown is how much of the output the answer can show (0: all of it, up to the engine's cap): the
+// command stops there, and a get stops fetching pages once it has more than that to print.
+func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration, shown int) kubectl.Result {
 	timedOut := func() kubectl.Result {
 		return kubectl.Result{Err: fmt.Errorf("cluster %s did not finish within %s: %w", t.Name, timeout, kubectl.ErrTimeout)}
 	}
@@ -261,7 +273,7 @@ func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, mani
 	if left <= 0 {
 		return timedOut()
 	}
-	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: left})
+	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: left, OutputBytes: shown})
 	if res.Err != nil {
 		if errors.Is(res.Err, kubectl.ErrTimeout) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			res.Err = fmt.Errorf("cluster %s did not finish within %s (raise the timeout argument, or check the cluster with cluster_status): %w", t.Name, timeout, kubectl.ErrTimeout)
@@ -289,7 +301,7 @@ func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.
 // per cluster), then lists what failed or was skipped. It returns the text and the failure count.
 func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 	var parts []output.ClusterOutput
-	var notes, failures []string
+	var notes, failures, capped []string
 	st := fanOutStatus{skipped: len(skipped)}
 	for _, r := range runs {
 		if r.res.Err != nil {
@@ -302,11 +314,15 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 			parts = append(parts, output.ClusterOutput{Cluster: r.cluster, Text: r.res.Stdout})
 		}
 		if r.res.Capped {
-			notes = append(notes, fmt.Sprintf("%s: output stopped at the server's cap; the rest was not read", r.cluster))
+			capped = append(capped, r.cluster)
 		}
 		if msg := strings.TrimSpace(r.res.Stderr); msg != "" {
 			notes = append(notes, fmt.Sprintf("%s: %s", r.cluster, oneLine(msg)))
 		}
+	}
+	if len(capped) > 0 {
+		notes = append([]string{fmt.Sprintf("output stopped at the server's cap on %d cluster(s), the rest was not read: %s",
+			len(capped), nameList(capped, 10))}, notes...)
 	}
 	var b strings.Builder
 	b.WriteString(st.summary(len(runs)))
@@ -347,8 +363,15 @@ func writeTail(b *strings.Builder, notes []string, skipped map[string]string, fa
 }
 
 // cappedNote says that the command itself was stopped: the size above is a lower bound.
-func cappedNote(hint string) string {
-	return "[the command was stopped when its output reached the server's cap, so there is more than shown. To narrow it: " + hint + "]\n"
+// cappedNoteRoom is what the answer keeps free for cappedNote after one cluster's output.
+const cappedNoteRoom = 512
+
+func cappedNote(hint string, unread int64) string {
+	more := "there is more than shown"
+	if unread > 0 {
+		more = fmt.Sprintf("the cluster holds at least %d more objects than shown", unread)
+	}
+	return "[the command was stopped when its output reached the server's cap, so " + more + ". To narrow it: " + hint + "]\n"
 }
 
 // offlineVerbs are the commands an archive can answer.

@@ -117,6 +117,9 @@ type Request struct {
 	Plan     *Plan
 	Manifest string
 	Timeout  time.Duration
+	// OutputBytes, when set, is what the caller shows of the output: the command stops there instead of
+	// at the engine's cap, and a get stops fetching pages once it has more than that to print.
+	OutputBytes int
 }
 
 // Result is what kubectl printed.
@@ -128,6 +131,9 @@ type Result struct {
 	// Capped says the command was stopped because its output reached the engine's cap: Stdout holds
 	// the first part.
 	Capped bool
+	// Unread is how many more objects the cluster held when a capped get stopped fetching its pages,
+	// as the cluster counted them (0 when it did not say).
+	Unread int64
 }
 
 // ErrTimeout marks a call that did not finish within its timeout.
@@ -136,12 +142,29 @@ var ErrTimeout = errors.New("timed out")
 // Run executes a validated plan. It returns when kubectl finishes or the timeout passes, whichever is
 // first: a cluster that hangs cannot hold the call.
 func (e *Engine) Run(ctx context.Context, r Request) Result {
-	return e.run(ctx, r, nil)
+	if r.OutputBytes <= 0 || !canCutPages(r.Plan) {
+		return e.run(ctx, r, nil, nil)
+	}
+	cut := newPageCut(r.Plan, r.OutputBytes)
+	res := e.run(ctx, r, nil, cut)
+	stopped, unread := cut.result()
+	switch {
+	case !stopped || res.Err != nil:
+	case res.Capped:
+		res.Unread = unread
+	default:
+		// The rows printed shorter than estimated: the whole list is the answer.
+		if dl, ok := ctx.Deadline(); ok {
+			r.Timeout = min(r.Timeout, time.Until(dl))
+		}
+		res = e.run(ctx, r, nil, nil)
+	}
+	return res
 }
 
 // run executes a plan; with a recording, every change it would send must be a dry run, and each is
 // recorded.
-func (e *Engine) run(ctx context.Context, r Request, rec *recording) Result {
+func (e *Engine) run(ctx context.Context, r Request, rec *recording, cut *pageCut) Result {
 	ctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 	args := r.Plan.Args
@@ -155,7 +178,11 @@ func (e *Engine) run(ctx context.Context, r Request, rec *recording) Result {
 	}
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	stdout := &cappedBuffer{limit: e.opts.MaxOutputBytes, onCap: stop}
+	limit := e.opts.MaxOutputBytes
+	if r.OutputBytes > 0 {
+		limit = min(limit, r.OutputBytes)
+	}
+	stdout := &cappedBuffer{limit: limit, onCap: stop}
 	stderr := &cappedBuffer{limit: maxErrorBytes, onCap: stop}
 	// Discovery and the TLS transport are kept per cluster across calls; this call's wrappers (its
 	// context, the Secret filter) and the credentials wrap the shared transport.
@@ -171,6 +198,9 @@ func (e *Engine) run(ctx context.Context, r Request, rec *recording) Result {
 	cfg.ContentType, cfg.AcceptContentTypes = "application/json", "application/json"
 	// kubectl runs some requests under context.Background: tie every request to this call instead.
 	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper { return &callContext{ctx: ctx, next: rt} })
+	if cut != nil {
+		cfg.Wrap(cut.wrap)
+	}
 	var filter *elider
 	if !e.opts.AllowSecretValues {
 		filter = newElider()

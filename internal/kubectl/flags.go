@@ -20,19 +20,21 @@ func policyGetter() *clientGetter {
 
 // checkFlags parses args (the command line less the command path) with cmd's own flag set, exactly as
 // the run will, and checks every flag given against the allow-list of path and its value rule. It
-// returns the positional arguments.
-func checkFlags(cmd *cobra.Command, path string, args []string) ([]string, error) {
+// returns the positional arguments and the flags set (long name to value).
+func checkFlags(cmd *cobra.Command, path string, args []string) ([]string, map[string]string, error) {
 	cmd.InitDefaultHelpFlag()
 	fs := cmd.Flags()
 	fs.SetOutput(io.Discard)
 	if err := cmd.ParseFlags(args); err != nil {
-		return nil, explainParseError(path, err)
+		return nil, nil, explainParseError(path, err)
 	}
 	var problem error
+	set := map[string]string{}
 	fs.Visit(func(f *pflag.Flag) {
 		if problem != nil {
 			return
 		}
+		set[f.Name] = f.Value.String()
 		rule, ok := allows(path, f.Name)
 		if !ok {
 			problem = refusal(path, f.Name)
@@ -53,12 +55,12 @@ func checkFlags(cmd *cobra.Command, path string, args []string) ([]string, error
 		}
 	})
 	if problem != nil {
-		return nil, problem
+		return nil, nil, problem
 	}
 	if len(fs.Args()) == 0 {
-		return nil, nil
+		return nil, set, nil
 	}
-	return fs.Args(), nil
+	return fs.Args(), set, nil
 }
 
 var (

@@ -100,6 +100,9 @@ type Plan struct {
 	Path string   // the command path in kubectl's tree, e.g. "create secret generic"
 	Refs []string // positional arguments after the verb (resource types and names), for the audit log
 	Tool Tool
+	// Flags are the flags the command line sets, by long name, with the values kubectl's own flag set
+	// parsed (a slice flag as pflag prints it, e.g. [a,b]); defaults the engine adds are not among them.
+	Flags map[string]string
 }
 
 // Check validates a command for a tool. hasManifest says whether the manifest argument is set.
@@ -151,11 +154,11 @@ func Check(words []string, tool Tool, hasManifest bool) (*Plan, error) {
 	if _, ok := allowed[path]; !ok {
 		return nil, fmt.Errorf("`kubectl %s` is not available; %s offers: %s", path, tool, strings.Join(verbsFor(tool), ", "))
 	}
-	refs, err := checkFlags(cmd, path, rest)
+	refs, flags, err := checkFlags(cmd, path, rest)
 	if err != nil {
 		return nil, err
 	}
-	p.Path = path
+	p.Path, p.Flags = path, flags
 	if sub := strings.TrimPrefix(path, verb); sub != "" {
 		p.Refs = append(strings.Fields(sub), refs...)
 	} else {

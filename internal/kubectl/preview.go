@@ -90,7 +90,7 @@ func (e *Engine) Preview(ctx context.Context, r Request) (Preview, error) {
 	}
 	r.Plan = plan
 	rec := newRecording()
-	res := e.run(ctx, r, rec)
+	res := e.run(ctx, r, rec, nil)
 	return Preview{Result: res, Changes: rec.list(), humanize: rec.humanize}, nil
 }
 
