@@ -24,13 +24,13 @@ func (d Deps) guard(ctx context.Context, w writeChange, cfg *rest.Config, pv *ku
 	if d.Guardrails != nil {
 		settings = *d.Guardrails
 	}
-	plan := guardrails.Plan{Verb: w.plan.Verb, Sub: w.plan.Sub, Cluster: w.target.Name, Cascade: guardrails.CascadeOf(w.plan.Args)}
+	plan := guardrails.Plan{Verb: w.plan.Verb, Sub: w.plan.Sub, Cluster: w.target.Name, Cascade: guardrails.CascadeOf(w.plan)}
 	var drain *guardrails.Drain
 	if pv == nil {
 		if w.plan.Verb != "drain" {
 			return nil
 		}
-		dr := guardrails.DrainOf(w.plan.Refs, w.plan.Args)
+		dr := guardrails.DrainOf(w.plan)
 		drain = &dr
 	} else {
 		for _, c := range pv.Changes {

@@ -28,7 +28,7 @@ func (d Deps) policyChange(ctx context.Context, w writeChange, cfg *rest.Config,
 	in := policy.Input{
 		Tool: policy.ToolKubectlWrite, Caller: policyCaller(ctx), Cluster: policyCluster(w.target),
 		Verb: w.plan.Verb, Subcommand: w.plan.Sub, Command: w.binding.Command, Destructive: kubectl.Destructive(w.plan),
-		Namespace: commandNamespace(w.plan.Args), ReadOnly: d.ReadOnly,
+		Namespace: w.plan.Flags["namespace"], ReadOnly: d.ReadOnly,
 	}
 	var kube kubernetes.Interface
 	prefix := hostPath(cfg)
@@ -155,21 +155,4 @@ func policyCluster(t ocm.Target) policy.Cluster {
 		}
 	}
 	return out
-}
-
-// commandNamespace is the -n/--namespace of a command's words ("" when none).
-func commandNamespace(args []string) string {
-	for i, a := range args {
-		switch {
-		case (a == "-n" || a == "--namespace") && i+1 < len(args):
-			return args[i+1]
-		case strings.HasPrefix(a, "--namespace="):
-			return strings.TrimPrefix(a, "--namespace=")
-		case strings.HasPrefix(a, "-n="):
-			return strings.TrimPrefix(a, "-n=")
-		case strings.HasPrefix(a, "-n") && len(a) > 2 && !strings.HasPrefix(a, "--"):
-			return a[2:]
-		}
-	}
-	return ""
 }

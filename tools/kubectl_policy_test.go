@@ -11,22 +11,32 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
-func TestCommandNamespace(t *testing.T) {
-	cases := map[string][]string{
-		"shop": {"scale", "deployment/web", "-n", "shop", "--replicas=2"},
-		"a":    {"delete", "pod", "x", "--namespace=a"},
-		"b":    {"label", "pod", "x", "--namespace", "b", "k=v"},
-		"c":    {"get", "-nc", "pods"},
-		"d":    {"get", "-n=d", "pods"},
-		"":     {"cordon", "node-1"},
+// The namespace the policy is given is the one kubectl's flag parsing reads, however it is written.
+func TestPolicyNamespaceIsKubectls(t *testing.T) {
+	cases := map[string]string{
+		"scale deployment/web -n shop --replicas=2": "shop",
+		"delete pod x --namespace=a":                "a",
+		"label pod x --namespace b k=v":             "b",
+		"annotate -nc pod x k=v":                    "c",
+		"delete -n=d pod x":                         "d",
+		"cordon node-1":                             "",
 	}
-	for want, args := range cases {
-		if got := commandNamespace(args); got != want {
-			t.Errorf("%v: %q, want %q", args, got, want)
+	for line, want := range cases {
+		words, err := kubectl.Split(line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := kubectl.Check(words, kubectl.WriteTool, false)
+		if err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if got := plan.Flags["namespace"]; got != want {
+			t.Errorf("%s: %q, want %q", line, got, want)
 		}
 	}
 }

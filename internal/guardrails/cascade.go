@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 )
 
 // A delete's cascade: the garbage collector then removes what the deleted objects own (through
@@ -45,15 +47,10 @@ type Dependent struct {
 	Owner  string
 }
 
-// CascadeOf reads how a delete treats dependents from its flags: "orphan" leaves them, "background"
-// (kubectl's default) and "foreground" remove them.
-func CascadeOf(args []string) string {
-	for _, a := range args {
-		if a == "--cascade" {
-			return "background" // the flag alone means its default
-		}
-	}
-	switch v := flagValue(args, "cascade", ""); v {
+// CascadeOf reads how a delete treats dependents from the flags kubectl parsed: "orphan" leaves them,
+// "background" (kubectl's default, and the value of --cascade alone) and "foreground" remove them.
+func CascadeOf(p *kubectl.Plan) string {
+	switch v := p.Flags["cascade"]; v {
 	case "", "true":
 		return "background"
 	case "false":

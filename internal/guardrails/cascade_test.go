@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/kubernetes/fake"
 )
@@ -116,7 +117,7 @@ func TestCascadeOf(t *testing.T) {
 		"delete deploy web --cascade=true":       "background",
 		"delete deploy web --cascade=foreground": "foreground",
 	} {
-		if got := CascadeOf(strings.Fields(args)); got != want {
+		if got := CascadeOf(checked(t, args)); got != want {
 			t.Errorf("%s: %s, want %s", args, got, want)
 		}
 	}
@@ -132,4 +133,18 @@ func TestCascadeTableIsReadable(t *testing.T) {
 			}
 		}
 	}
+}
+
+// checked is the plan kubectl's own flag parsing makes of a kubectl_write command line.
+func checked(t *testing.T, line string) *kubectl.Plan {
+	t.Helper()
+	words, err := kubectl.Split(line)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := kubectl.Check(words, kubectl.WriteTool, false)
+	if err != nil {
+		t.Fatalf("%s: %v", line, err)
+	}
+	return p
 }

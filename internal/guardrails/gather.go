@@ -4,11 +4,12 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 )
 
 // Reader reads what the budget rule needs from the target cluster, with the caller's credentials.
@@ -36,27 +37,9 @@ type Drain struct {
 	NodeSelector, PodSelector string
 }
 
-// DrainOf reads a drain's nodes and selectors from its positional arguments and flags.
-func DrainOf(refs, args []string) Drain {
-	return Drain{Nodes: refs, NodeSelector: flagValue(args, "selector", "l"), PodSelector: flagValue(args, "pod-selector", "")}
-}
-
-// flagValue is the value of --long or -short in args ("" when absent).
-func flagValue(args []string, long, short string) string {
-	for i, a := range args {
-		for _, name := range []string{"--" + long, "-" + short} {
-			if name == "-" {
-				continue
-			}
-			if a == name && i+1 < len(args) {
-				return args[i+1]
-			}
-			if v, ok := strings.CutPrefix(a, name+"="); ok {
-				return v
-			}
-		}
-	}
-	return ""
+// DrainOf reads a drain's nodes and selectors from its positional arguments and the flags kubectl parsed.
+func DrainOf(p *kubectl.Plan) Drain {
+	return Drain{Nodes: p.Refs, NodeSelector: p.Flags["selector"], PodSelector: p.Flags["pod-selector"]}
 }
 
 // Gather reads the facts the plan needs: for a drain before its preview, the pods it would evict; after

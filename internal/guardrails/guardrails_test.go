@@ -181,7 +181,7 @@ func TestGatherDrain(t *testing.T) {
 		{Pod: Pod{Namespace: "kube-system", Name: "static"}, Mirror: true},
 		{Pod: Pod{Namespace: "jobs", Name: "done"}, Done: true},
 	}}
-	d := DrainOf([]string{"node-a"}, []string{"drain", "node-a", "--ignore-daemonsets"})
+	d := DrainOf(checked(t, "drain node-a --ignore-daemonsets"))
 	f, err := Gather(context.Background(), r, Defaults(), Plan{Verb: "drain"}, &d)
 	if err != nil {
 		t.Fatal(err)
@@ -192,7 +192,7 @@ func TestGatherDrain(t *testing.T) {
 	if ref := Evaluate(Defaults(), Plan{Verb: "drain"}, f); ref == nil || !strings.Contains(ref.Error(), "draining node node-a would take down 2") {
 		t.Errorf("refusal: %v", ref)
 	}
-	sel := DrainOf(nil, []string{"drain", "-l", "pool=a", "--pod-selector=app=ledger"})
+	sel := DrainOf(checked(t, "drain -l pool=a --pod-selector=app=ledger"))
 	if sel.NodeSelector != "pool=a" || sel.PodSelector != "app=ledger" {
 		t.Errorf("selectors: %+v", sel)
 	}
