@@ -62,7 +62,7 @@ func TestGetStopsPagingAtTheCap(t *testing.T) {
 		{"get pods -A", 1, true, "NAMESPACE"},
 		{"get pods -A -o wide", 1, true, "NAMESPACE"},
 		{"get pods -A -o name", 2, true, "pod/pod-0000"}, // 500 names print to less than 8 KiB
-		{"get pods -A -o yaml", 1, true, "apiVersion: v1"},
+		{"get pods -A -o yaml", 4, true, "apiVersion: v1"}, // pages of 25 objects, at least 108 bytes each
 		{"get pods -A --sort-by=.metadata.name", 1, true, "NAMESPACE"}, // kubectl sorts one unpaged list
 		{"get pods -A -o jsonpath='{.items[-1:].metadata.name}'", 4, false, "pod-1999"},
 		{"get pods -A -l app=app7", 1, false, "NAMESPACE"}, // 40 rows fit one page

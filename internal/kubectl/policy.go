@@ -171,7 +171,7 @@ func Check(words []string, tool Tool, hasManifest bool) (*Plan, error) {
 		return nil, fmt.Errorf("`kubectl cluster-info %s` is not available: only plain cluster-info is (dump writes files on the server's host)", p.Refs[0])
 	}
 	p.Args = append([]string(nil), words...)
-	p.Args = append(p.Args, defaults(p, words)...)
+	p.Args = append(p.Args, defaults(p)...)
 	return p, nil
 }
 
@@ -213,13 +213,11 @@ func firstWord(words []string) string {
 
 // defaults adds bounds the model did not ask for: logs are cut to the last 200 lines, and commands that
 // wait (rollout status, drain) get a timeout.
-func defaults(p *Plan, words []string) []string {
+func defaults(p *Plan) []string {
 	has := func(names ...string) bool {
-		for _, w := range words {
-			for _, n := range names {
-				if w == "--"+n || strings.HasPrefix(w, "--"+n+"=") {
-					return true
-				}
+		for _, n := range names {
+			if _, set := p.Flags[n]; set {
+				return true
 			}
 		}
 		return false
@@ -232,9 +230,18 @@ func defaults(p *Plan, words []string) []string {
 		if !has("timeout") {
 			extra = append(extra, "--timeout=25s")
 		}
+	case canCutPages(p) && objectPages[p.Flags["output"]] && !has("chunk-size"):
+		// Whole objects are large: smaller pages let a get stop soon after its output is full.
+		extra = append(extra, fmt.Sprintf("--chunk-size=%d", objectPageSize))
 	}
 	return extra
 }
+
+// objectPages are the get outputs that print whole objects, which come in pages of objectPageSize.
+var objectPages = map[string]bool{"yaml": true, "json": true}
+
+// objectPageSize holds, for objects of a few KiB, more than the answer shows.
+const objectPageSize = 25
 
 func verbsFor(tool Tool) []string {
 	var out []string
