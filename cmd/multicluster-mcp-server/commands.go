@@ -21,6 +21,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/memlimit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
@@ -88,6 +89,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	defer func() { _ = log.Sync() }()
+	limit, err := memlimit.Resolve(cfg.MemoryLimit, os.Getenv, memlimit.ReadCgroup)
+	if err != nil {
+		return &config.Error{Setting: "memory-limit", Err: err}
+	}
+	memlimit.Apply(limit)
+	log.Info("memory limit", zap.Int64("bytes", limit.Bytes), zap.String("from", limit.From))
 	if cfg.MustGather != "" {
 		return serveOffline(cmd, cfg, log)
 	}

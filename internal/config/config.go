@@ -18,6 +18,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/memlimit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 )
 
@@ -47,9 +48,10 @@ type Config struct {
 	ClientCacheSize    int           `mapstructure:"client-cache-size"`
 	DiscoveryCacheSize int           `mapstructure:"discovery-cache-size"`
 
-	MaxOutputBytes    int  `mapstructure:"max-output-bytes"`
-	AllowSecretValues bool `mapstructure:"allow-secret-values"`
-	FanOutConcurrency int  `mapstructure:"fanout-concurrency"`
+	MaxOutputBytes    int    `mapstructure:"max-output-bytes"`
+	AllowSecretValues bool   `mapstructure:"allow-secret-values"`
+	FanOutConcurrency int    `mapstructure:"fanout-concurrency"`
+	MemoryLimit       string `mapstructure:"memory-limit"`
 
 	Approval    string        `mapstructure:"approval"`
 	ApprovalTTL time.Duration `mapstructure:"approval-ttl"`
@@ -376,6 +378,9 @@ func (c *Config) validate() error {
 	}
 	if c.FanOutConcurrency < 1 {
 		return &Error{Setting: "fanout-concurrency", Err: fmt.Errorf("must be at least 1, got %d", c.FanOutConcurrency)}
+	}
+	if _, err := memlimit.Resolve(c.MemoryLimit, func(string) string { return "" }, func() (int64, bool) { return 0, false }); err != nil {
+		return &Error{Setting: "memory-limit", Err: err}
 	}
 	if c.ApprovalTTL < time.Second || c.ApprovalTTL > 24*time.Hour {
 		return &Error{Setting: "approval-ttl", Err: fmt.Errorf("must be between 1s and 24h, got %s", c.ApprovalTTL)}
