@@ -19,16 +19,26 @@ import (
 // rows print to was too high and the output did not reach the cap, the engine runs the command again
 // without the cut, so an answer is never shorter than the cap without saying so.
 
-// Lower bounds of what one list item prints to, for outputs that do not come as tables.
+// What one list item prints to, for outputs that do not come as tables.
 const (
 	minNameLine   = 2   // -o name: "<kind>/<name>\n" is at least the name and two bytes
 	minObjectText = 100 // -o yaml and -o json: apiVersion, kind and metadata at the least
+	// -o yaml and -o json print an object without its managedFields; the text is taken to be at least
+	// this share of the object's compact JSON (a YAML of Kubernetes objects is about as long as it).
+	objectTextShare = 0.5
 )
 
+// itemText is how an output format's item is estimated.
+type itemText struct {
+	least  int  // bytes beside the name
+	object bool // a share of the object's JSON, less its managedFields, when that is more
+}
+
 // pageCutFormats are the output formats whose text is a prefix of the whole list's text when the list
-// ends early, with how many bytes an item prints to beside its name (tables are estimated from their
-// cells). Sorted output, templates and custom columns are left out: a shorter list changes them.
-var pageCutFormats = map[string]int{"": 0, "wide": 0, "name": minNameLine, "yaml": minObjectText, "json": minObjectText}
+// ends early, with how their items are estimated (tables are estimated from their cells). Sorted
+// output, templates and custom columns are left out: a shorter list changes them.
+var pageCutFormats = map[string]itemText{"": {}, "wide": {}, "name": {least: minNameLine},
+	"yaml": {least: minObjectText, object: true}, "json": {least: minObjectText, object: true}}
 
 // canCutPages says whether the plan is a get whose output stays a prefix of the full answer when its
 // lists end early.
@@ -48,9 +58,9 @@ func canCutPages(p *Plan) bool {
 // pageCut counts, per call, a lower bound of the bytes the rows received will print to, and ends the
 // paging once it reaches need.
 type pageCut struct {
-	next    http.RoundTripper
-	need    int
-	perItem int
+	next http.RoundTripper
+	need int
+	item itemText
 
 	mu      sync.Mutex
 	printed int
@@ -59,7 +69,7 @@ type pageCut struct {
 }
 
 func newPageCut(p *Plan, need int) *pageCut {
-	return &pageCut{need: need, perItem: pageCutFormats[p.Flags["output"]]}
+	return &pageCut{need: need, item: pageCutFormats[p.Flags["output"]]}
 }
 
 func (c *pageCut) wrap(rt http.RoundTripper) http.RoundTripper {
@@ -103,11 +113,15 @@ type listPage struct {
 	Rows []struct {
 		Cells []any `json:"cells"`
 	} `json:"rows"`
-	Items []struct {
-		Metadata struct {
-			Name string `json:"name"`
-		} `json:"metadata"`
-	} `json:"items"`
+	Items []json.RawMessage `json:"items"`
+}
+
+// itemMeta is what the estimate reads of a list item.
+type itemMeta struct {
+	Metadata struct {
+		Name          string          `json:"name"`
+		ManagedFields json.RawMessage `json:"managedFields"`
+	} `json:"metadata"`
 }
 
 // page adds what a response's rows print to and, once enough was received, returns it as the last page.
@@ -134,8 +148,9 @@ func (c *pageCut) page(body []byte) []byte {
 	return cut
 }
 
-// estimate is a lower bound of the bytes the page prints to: a table row its always-shown cells and the
-// spaces between them, a list item its name and the format's least.
+// estimate is what the page prints to at the least: a table row its always-shown cells and the spaces
+// between them, a list item its name and the format's least, or for whole objects a share of their
+// JSON (an estimate, not a bound: the engine runs the command again whole when it was too high).
 func (c *pageCut) estimate(p *listPage) int {
 	n := 0
 	if p.Kind == "Table" {
@@ -152,8 +167,16 @@ func (c *pageCut) estimate(p *listPage) int {
 		}
 		return n
 	}
-	for _, it := range p.Items {
-		n += len(it.Metadata.Name) + c.perItem
+	for _, raw := range p.Items {
+		var it itemMeta
+		if json.Unmarshal(raw, &it) != nil {
+			continue
+		}
+		least := len(it.Metadata.Name) + c.item.least
+		if c.item.object {
+			least = max(least, int(float64(len(raw)-len(it.Metadata.ManagedFields))*objectTextShare))
+		}
+		n += least
 	}
 	return n
 }

@@ -78,7 +78,7 @@ func TestEstimateIsALowerBound(t *testing.T) {
 	if err := json.Unmarshal([]byte(list), &p); err != nil {
 		t.Fatal(err)
 	}
-	c = &pageCut{perItem: minNameLine}
+	c = &pageCut{item: pageCutFormats["name"]}
 	if got, names := c.estimate(&p), "pod/one\npod/two\n"; got > len(names) || got == 0 {
 		t.Errorf("name estimate %d, prints %d", got, len(names))
 	}
