@@ -102,6 +102,9 @@ func (c *pageCut) RoundTrip(req *http.Request) (*http.Response, error) {
 	return resp, nil
 }
 
+// continueKey starts a list's continue token when it has one.
+const continueKey = `"continue":"`
+
 // listPage is what the estimate reads of a list response: a Table's printed columns and cells, or a
 // list's item names.
 type listPage struct {
@@ -127,6 +130,10 @@ type itemMeta struct {
 // page adds what a response's rows print to and, once enough was received, returns it as the last page.
 // A body that is not a list is passed on as it came.
 func (c *pageCut) page(body []byte) []byte {
+	if !bytes.Contains(body, []byte(continueKey)) {
+		// The last page (an empty token is left out): nothing to end, and no need to read it.
+		return body
+	}
 	var p listPage
 	if json.Unmarshal(body, &p) != nil {
 		return body
