@@ -185,6 +185,7 @@ func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
 			AuthRatePerSecond:               float64(cfg.AuthRateLimit),
 			AuthBurst:                       2 * cfg.AuthRateLimit,
 			TrustedProxies:                  proxies,
+			Resource:                        mcpserver.ProtectedResource{Resource: cfg.OAuthResource, AuthorizationServers: cfg.OAuthAuthorizationServers},
 		},
 	}
 }

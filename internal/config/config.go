@@ -89,6 +89,8 @@ type Config struct {
 	TLSCert                         string   `mapstructure:"tls-cert"`
 	TLSKey                          string   `mapstructure:"tls-key"`
 	AllowedOrigins                  []string `mapstructure:"allowed-origins"`
+	OAuthResource                   string   `mapstructure:"oauth-resource"`
+	OAuthAuthorizationServers       []string `mapstructure:"oauth-authorization-servers"`
 	MaxRequestBytes                 int      `mapstructure:"max-request-bytes"`
 	RateLimit                       int      `mapstructure:"rate-limit"`
 	AuditLog                        string   `mapstructure:"audit-log"`
@@ -371,6 +373,16 @@ func (c *Config) validate() error {
 	if c.ClusterProxyCAFile != "" {
 		if _, err := os.Stat(c.ClusterProxyCAFile); err != nil {
 			return &Error{Setting: "cluster-proxy-ca-file", Err: fmt.Errorf("%s: %w", c.ClusterProxyCAFile, errors.Unwrap(err))}
+		}
+	}
+	if c.OAuthResource != "" {
+		if u, err := url.Parse(c.OAuthResource); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
+			return &Error{Setting: "oauth-resource", Err: fmt.Errorf("%q is not an absolute http(s) URL without a fragment", c.OAuthResource)}
+		}
+	}
+	for _, a := range c.OAuthAuthorizationServers {
+		if u, err := url.Parse(a); err != nil || u.Scheme != "https" || u.Host == "" {
+			return &Error{Setting: "oauth-authorization-servers", Err: fmt.Errorf("%q is not an https issuer URL", a)}
 		}
 	}
 	if c.MaxOutputBytes < 1024 {

@@ -54,6 +54,8 @@ type GuardOptions struct {
 	TrustedProxies []netip.Prefix
 	// Now is the rate limits' clock (tests pin it); nil means time.Now.
 	Now func() time.Time
+	// Resource is what a 401's challenge points clients to (the protected resource metadata).
+	Resource ProtectedResource
 }
 
 // limiterCacheSize bounds how many callers' and client addresses' rate limiters are kept; the least
@@ -126,18 +128,22 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request) (*auth.Call
 			return nil, false
 		}
 		if challenge != "" {
+			if meta := g.opts.Resource.metadataURL(r); meta != "" {
+				challenge += `, resource_metadata="` + meta + `"`
+			}
 			w.Header().Set("WWW-Authenticate", challenge)
 		}
 		httpError(w, code, kind, msg)
 		return nil, false
 	}
 	const realm = `Bearer realm="multicluster-mcp-server"`
-	token, found := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !found || strings.TrimSpace(token) == "" {
-		return refuse(http.StatusUnauthorized, realm, "unauthenticated", "a bearer token is required: send Authorization: Bearer <a token the hub accepts>")
+	token := bearerToken(r)
+	if token == "" {
+		return refuse(http.StatusUnauthorized, realm, "unauthenticated", "a bearer token is required: send Authorization: Bearer <a token the hub accepts> "+
+			"(or kubernetes-authorization: Bearer <it>)")
 	}
 	ctx := auth.WithReviewGate(r.Context(), charge)
-	caller, err := g.opts.Authenticator.Authenticate(ctx, strings.TrimSpace(token))
+	caller, err := g.opts.Authenticator.Authenticate(ctx, token)
 	switch {
 	case err == nil:
 		return caller, true

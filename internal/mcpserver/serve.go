@@ -91,6 +91,8 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 	mux.Handle(PathMCP, g.wrap(owned.guard(streamable)))
 	mux.Handle(PathSSE, g.wrap(sseOwned.stream(sse.SSEHandler())))
 	mux.Handle(PathMessage, g.wrap(sseOwned.messages(sse.MessageHandler())))
+	mux.Handle(PathProtectedResource, o.Guard.Resource.handler())
+	mux.Handle(PathProtectedResource+"/", o.Guard.Resource.handler()) // the MCP endpoint's copy, and a prefixed one behind a proxy
 	mux.HandleFunc(PathHealth, func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc(PathReady, readyHandler(o.Ready))
 
