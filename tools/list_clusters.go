@@ -32,37 +32,45 @@ func listClusters(d Deps) server.ServerTool {
 			"need attention first; a long fleet is paged (pass the cursor it gives). "+
 			"Call this first to learn the cluster names other tools take. Filter with selector, clusterset, state and name_prefix."),
 		mcp.WithInputSchema[listClustersArgs](),
+		mcp.WithOutputSchema[FleetData](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args listClustersArgs) (*mcp.CallToolResult, error) {
-		text, err := listClustersText(ctx, d, args)
+		text, data, err := listClustersAnswer(ctx, d, args)
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
-		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, "pass state=attention, a selector, a clusterset or a name_prefix")), nil
+		return mcp.NewToolResultStructured(data, output.Truncate(text, d.MaxOutputBytes, "pass state=attention, a selector, a clusterset or a name_prefix")), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
 
 func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (string, error) {
+	text, _, err := listClustersAnswer(ctx, d, args)
+	return text, err
+}
+
+// listClustersAnswer is list_clusters' answer as text and as data.
+func listClustersAnswer(ctx context.Context, d Deps, args listClustersArgs) (string, FleetData, error) {
+	none := FleetData{Clusters: []ClusterItem{}}
 	sel, err := ocm.ParseSelector(args.Selector)
 	if err != nil {
-		return "", err
+		return "", none, err
 	}
 	if args.ClusterSet != "" {
 		setSel, err := ocm.ClusterSetSelectorByName(ctx, d.Source, args.ClusterSet)
 		if err != nil {
-			return "", err
+			return "", none, err
 		}
 		reqs, _ := setSel.Requirements()
 		sel = sel.Add(reqs...)
 	}
 	all, err := d.Source.ManagedClusters(ctx, sel)
 	if err != nil {
-		return "", err
+		return "", none, err
 	}
 	if args.ClusterSet == "" {
 		// Clusters the archive holds without hub data about them (a plain cluster must-gather).
@@ -96,9 +104,9 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 			if args.Selector != "" || args.ClusterSet != "" {
 				filter = " that matches" + describeFilter(args)
 			}
-			return fmt.Sprintf("No ManagedCluster on %s that you may read%s. Reading a cluster needs a permission on it in the hub's RBAC: ask the fleet's administrators.", d.Source.Where(), filter), nil
+			return fmt.Sprintf("No ManagedCluster on %s that you may read%s. Reading a cluster needs a permission on it in the hub's RBAC: ask the fleet's administrators.", d.Source.Where(), filter), none, nil
 		}
-		return fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), nil
+		return fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), none, nil
 	}
 	return fleetPage(ctx, d, clusters, args)
 }

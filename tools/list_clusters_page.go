@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"slices"
-	"sort"
 	"strings"
 
 	clusterv1 "open-cluster-management.io/api/cluster/v1"
@@ -122,19 +121,20 @@ func byGroupThenName(rows []clusterRow) []clusterRow {
 	return out
 }
 
-// fleetPage renders the summary and one page of rows.
-func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster, args listClustersArgs) (string, error) {
+// fleetPage renders the summary and one page of rows, as text and as data.
+func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster, args listClustersArgs) (string, FleetData, error) {
 	switch args.State {
 	case "", "attention", "healthy", "unknown":
 	default:
-		return "", fmt.Errorf("state %q is not known: use attention, healthy or unknown", args.State)
+		return "", FleetData{}, fmt.Errorf("state %q is not known: use attention, healthy or unknown", args.State)
 	}
 	rows, err := clusterRows(ctx, d, clusters)
 	if err != nil {
-		return "", err
+		return "", FleetData{}, err
 	}
+	data := fleetCounts(rows)
 	var b strings.Builder
-	b.WriteString(fleetSummary(rows))
+	b.WriteString(fleetSummary(data))
 	picked := rows[:0:0]
 	for _, r := range rows {
 		if args.State == "" || r.state() == args.State {
@@ -145,7 +145,7 @@ func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster
 	if args.Cursor != "" {
 		group, name, ok := strings.Cut(args.Cursor, ":")
 		if !ok {
-			return "", fmt.Errorf("cursor %q is not one this tool gave: pass the cursor of the previous answer, or none for the first page", args.Cursor)
+			return "", FleetData{}, fmt.Errorf("cursor %q is not one this tool gave: pass the cursor of the previous answer, or none for the first page", args.Cursor)
 		}
 		for start < len(picked) && (picked[start].group() < group || picked[start].group() == group && picked[start].name <= name) {
 			start++
@@ -153,17 +153,21 @@ func fleetPage(ctx context.Context, d Deps, clusters []*clusterv1.ManagedCluster
 	}
 	if len(picked) == 0 || start >= len(picked) {
 		fmt.Fprintf(&b, "No cluster on this page%s.\n", describeState(args.State))
-		return b.String(), nil
+		return b.String(), data, nil
 	}
 	budget := d.MaxOutputBytes - b.Len() - 400
-	page, text := fitPage(picked[start:], budget)
+	page, cells, text := fitPage(picked[start:], budget)
 	b.WriteString(text)
+	for i, r := range page {
+		data.Clusters = append(data.Clusters, itemOf(r, cells[i]))
+	}
 	if end := start + len(page); end < len(picked) {
 		last := page[len(page)-1]
-		fmt.Fprintf(&b, "\nShowing clusters %d-%d of %d%s. Next page: cursor=%s:%s (or narrow with state, clusterset, selector or name_prefix)\n",
-			start+1, end, len(picked), describeState(args.State), last.group(), last.name)
+		data.NextCursor = last.group() + ":" + last.name
+		fmt.Fprintf(&b, "\nShowing clusters %d-%d of %d%s. Next page: cursor=%s (or narrow with state, clusterset, selector or name_prefix)\n",
+			start+1, end, len(picked), describeState(args.State), data.NextCursor)
 	}
-	return b.String(), nil
+	return b.String(), data, nil
 }
 
 func describeState(state string) string {
@@ -174,10 +178,10 @@ func describeState(state string) string {
 }
 
 // fitPage renders the longest head of rows whose table fits budget bytes (at least one row; budget <= 0:
-// all rows). Each row's cells are rendered once and the table once: an aligned line is at least as long
+// all rows), and returns those rows with their cells. Each row's cells are rendered once and the table once: an aligned line is at least as long
 // as its cells and their separators, so the rows whose cells alone fill the budget bound the page, and
 // the table of those is cut after its last line that fits (its columns stay aligned).
-func fitPage(rows []clusterRow, budget int) ([]clusterRow, string) {
+func fitPage(rows []clusterRow, budget int) ([]clusterRow, [][]string, string) {
 	t := &output.Table{Header: clusterHeader}
 	used := 0
 	for _, r := range rows {
@@ -205,68 +209,37 @@ func fitPage(rows []clusterRow, budget int) ([]clusterRow, string) {
 		}
 		text, n = text[:end], kept
 	}
-	return rows[:n], text
+	return rows[:n], t.Rows[:n], text
 }
 
-// fleetSummary counts the selection by state and by clusterset, and names why clusters need attention.
-func fleetSummary(rows []clusterRow) string {
-	var attention, unknown int
-	why := map[string]int{}
-	type setCount struct{ total, attention int }
-	sets := map[string]*setCount{}
-	for _, r := range rows {
-		name := r.set
-		if name == "" {
-			name = "(none)"
-		}
-		sc := sets[name]
-		if sc == nil {
-			sc = &setCount{}
-			sets[name] = sc
-		}
-		sc.total++
-		switch {
-		case r.attention():
-			attention++
-			sc.attention++
-			for _, w := range r.reasons {
-				why[w]++
-			}
-		case r.unknown:
-			unknown++
-		}
-	}
+// fleetSummary writes the selection's counts by state and by clusterset, and why clusters need attention.
+func fleetSummary(d FleetData) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Fleet: %d cluster(s): %d healthy, %d need attention", len(rows), len(rows)-attention-unknown, attention)
-	if unknown > 0 {
-		fmt.Fprintf(&b, ", %d with OCM state unknown", unknown)
+	fmt.Fprintf(&b, "Fleet: %d cluster(s): %d healthy, %d need attention", d.Total, d.Healthy, d.Attention)
+	if d.Unknown > 0 {
+		fmt.Fprintf(&b, ", %d with OCM state unknown", d.Unknown)
 	}
-	if attention > 0 {
+	if d.Attention > 0 {
 		var parts []string
 		for _, w := range []string{"not accepted", "not joined", "not available", "stale lease", "tainted", "add-ons unhealthy"} {
-			if why[w] > 0 {
-				parts = append(parts, fmt.Sprintf("%d %s", why[w], w))
+			if d.Reasons[w] > 0 {
+				parts = append(parts, fmt.Sprintf("%d %s", d.Reasons[w], w))
 			}
 		}
 		fmt.Fprintf(&b, " (%s)", strings.Join(parts, ", "))
 	}
 	b.WriteString(".\n")
-	if len(sets) > 1 || sets["(none)"] == nil {
-		names := make([]string, 0, len(sets))
-		for n := range sets {
-			names = append(names, n)
-		}
-		sort.Strings(names)
+	if len(d.Clustersets) > 1 || (len(d.Clustersets) == 1 && d.Clustersets[0].Name != "(none)") {
 		const maxSets = 30
 		var parts []string
-		for i, n := range names {
+		for i, sc := range d.Clustersets {
 			if i == maxSets {
-				parts = append(parts, fmt.Sprintf("and %d more", len(names)-maxSets))
+				parts = append(parts, fmt.Sprintf("and %d more", len(d.Clustersets)-maxSets))
 				break
 			}
-			p := fmt.Sprintf("%s %d", n, sets[n].total)
-			if sets[n].attention > 0 {
-				p += fmt.Sprintf(" (%d need attention)", sets[n].attention)
+			p := fmt.Sprintf("%s %d", sc.Name, sc.Total)
+			if sc.Attention > 0 {
+				p += fmt.Sprintf(" (%d need attention)", sc.Attention)
 			}
 			parts = append(parts, p)
 		}

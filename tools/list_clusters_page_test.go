@@ -144,9 +144,11 @@ func TestRowOrderAndPageFit(t *testing.T) {
 		many = append(many, row(fmt.Sprintf("cluster-%03d", i), nil, false))
 	}
 	for _, budget := range []int{0, 10, 1000, 8000, 1 << 20} {
-		page, text := fitPage(many, budget)
+		page, cells, text := fitPage(many, budget)
 		lines := strings.Split(strings.TrimSuffix(text, "\n"), "\n")
 		switch {
+		case len(cells) != len(page) || len(page) > 0 && cells[len(page)-1][0] != page[len(page)-1].name:
+			t.Errorf("budget %d: %d rows, %d rows of cells", budget, len(page), len(cells))
 		case len(page) == 0:
 			t.Errorf("budget %d: no row", budget)
 		case len(lines) != len(page)+1:

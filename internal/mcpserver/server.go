@@ -40,6 +40,8 @@ func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger) *server.MCPSe
 		server.WithInstructions(Instructions),
 		server.WithRecovery(),
 		server.WithInputSchemaValidation(),
+		// A result whose data does not match its tool's output schema becomes an error, never a broken contract.
+		server.WithOutputSchemaValidation(),
 		server.WithToolCapabilities(false),
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),

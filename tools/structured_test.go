@@ -1,0 +1,93 @@
+package tools
+
+import (
+	"context"
+	"encoding/json"
+	"sort"
+	"testing"
+
+	"github.com/mark3labs/mcp-go/mcp"
+	"github.com/mark3labs/mcp-go/server"
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
+)
+
+// TestToolSnapshots keeps one snapshot of every tool definition (name, description, schemas,
+// annotations) per mode in testdata: a change to what clients see shows in review. Run
+// `go test ./tools -run TestToolSnapshots -update` after changing a tool on purpose.
+func TestToolSnapshots(t *testing.T) {
+	engine, books := engineAndRunbooks(t)
+	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: "/must-gather"}
+	ro := live
+	ro.ReadOnly = true
+	offline := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, ReadOnly: true, Offline: true, Archive: &mustgather.Archive{}}
+	for _, m := range []struct {
+		name string
+		deps Deps
+	}{{"live", live}, {"read-only", ro}, {"offline", offline}} {
+		t.Run(m.name, func(t *testing.T) {
+			tools := toolsOf(t, m.deps)
+			list := make([]mcp.Tool, 0, len(tools))
+			for _, tool := range tools {
+				list = append(list, tool)
+				if tool.OutputSchema.Type != "" && tool.OutputSchema.Type != "object" {
+					t.Errorf("%s: output schema of type %q, want object", tool.Name, tool.OutputSchema.Type)
+				}
+			}
+			sort.Slice(list, func(i, j int) bool { return list[i].Name < list[j].Name })
+			data, err := json.MarshalIndent(list, "", "  ")
+			if err != nil {
+				t.Fatal(err)
+			}
+			golden(t, "tools_"+m.name+".json", string(data)+"\n")
+		})
+	}
+}
+
+// TestStructuredResultsMatchTheirSchemas calls the tools that declare an output schema through a server
+// that validates every result against it (as the server runs): the call succeeds, and its data says
+// what its text says.
+func TestStructuredResultsMatchTheirSchemas(t *testing.T) {
+	s := server.NewMCPServer("test", "0", server.WithOutputSchemaValidation())
+	Register(s, fixtureDeps())
+	call := func(name string, args map[string]any) mcp.CallToolResult {
+		t.Helper()
+		req, _ := json.Marshal(map[string]any{"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": map[string]any{"name": name, "arguments": args}})
+		out, err := json.Marshal(s.HandleMessage(context.Background(), req))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var resp struct {
+			Result mcp.CallToolResult `json:"result"`
+		}
+		if err := json.Unmarshal(out, &resp); err != nil {
+			t.Fatalf("%s: %v\n%s", name, err, out)
+		}
+		if resp.Result.IsError {
+			t.Fatalf("%s: error result: %s", name, out)
+		}
+		return resp.Result
+	}
+	res := call("list_clusters", map[string]any{})
+	var fleet FleetData
+	raw, _ := json.Marshal(res.StructuredContent)
+	if err := json.Unmarshal(raw, &fleet); err != nil {
+		t.Fatal(err)
+	}
+	clusters, _ := fixtureFleet().ManagedClusters(context.Background(), labels.Everything())
+	if fleet.Total != len(clusters) || len(fleet.Clusters) != len(clusters) || fleet.Healthy+fleet.Attention+fleet.Unknown != fleet.Total {
+		t.Errorf("structured fleet %+v, want %d clusters", fleet, len(clusters))
+	}
+	for i, c := range fleet.Clusters {
+		if c.Name == "" || c.State == "" || (c.State == "attention") != (len(c.Reasons) > 0) {
+			t.Errorf("cluster %d: %+v", i, c)
+		}
+		if i > 0 && fleet.Clusters[i-1].State != "attention" && c.State == "attention" {
+			t.Errorf("%s needs attention but comes after %s", c.Name, fleet.Clusters[i-1].Name)
+		}
+	}
+	if none := call("list_clusters", map[string]any{"selector": "env=none"}); none.StructuredContent == nil {
+		t.Error("an empty selection has no structured content")
+	}
+}
