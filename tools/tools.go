@@ -16,6 +16,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/index"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
@@ -60,6 +61,8 @@ type Deps struct {
 	Budgets *budget.Ledger
 	// Policy is evaluated on every kubectl_write change and every cluster a must_gather collects (nil: none).
 	Policy *policy.Engine
+	// Index is the fleet index fleet_sql and fleet_history query (nil: those tools are absent).
+	Index *index.Store
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
@@ -226,6 +229,9 @@ func Register(s *server.MCPServer, d Deps) {
 	// to the `must-gather` command.
 	if !d.Offline && !d.ReadOnly && d.Clusters != nil && d.MustGatherDir != "" {
 		add(mustGatherTool(d))
+	}
+	if d.Index != nil {
+		add(fleetSQLTool(d), fleetHistoryTool(d))
 	}
 	if d.Runbooks != nil {
 		registerRunbooks(s, d.Runbooks)

@@ -105,7 +105,7 @@ func TestToolDefinitions(t *testing.T) {
 func TestREADMEDocumentsEveryTool(t *testing.T) {
 	engine, books := engineAndRunbooks(t)
 	all := toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()})
-	for name, tool := range toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Offline: true, Archive: &mustgather.Archive{}}) {
+	for name, tool := range toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Offline: true, Archive: &mustgather.Archive{}, Index: emptyIndex(t)}) {
 		all[name] = tool
 	}
 	data, err := os.ReadFile(filepath.Join("..", "README.md"))

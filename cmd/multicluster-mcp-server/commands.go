@@ -340,6 +340,11 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 	}
 	defer closeShared()
 	ref := archive.ReferenceTime()
+	idx, err := openIndexOffline(cmd.Context(), cfg, log, archive)
+	if err != nil {
+		return err
+	}
+	defer idx.Close()
 	budgets := cfg.Budgets()
 	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
 	s := mcpserver.New(log, tools.Deps{
@@ -351,6 +356,7 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 		ReadOnly:          true,
 		Offline:           true,
 		Archive:           archive,
+		Index:             idx,
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,

@@ -97,6 +97,8 @@ type Config struct {
 	AuthzRead                       string   `mapstructure:"authz-read"`
 	AuthzWrite                      string   `mapstructure:"authz-write"`
 	Runbooks                        string   `mapstructure:"runbooks"`
+
+	IndexConfig `mapstructure:",squash"`
 }
 
 // Guardrails are the guardrail settings.
@@ -444,6 +446,9 @@ func (c *Config) validate() error {
 		return &Error{Setting: "trusted-proxies", Err: err}
 	}
 	if err := c.checkUnauthenticatedListen(); err != nil {
+		return err
+	}
+	if err := c.validateIndex(); err != nil {
 		return err
 	}
 	if c.MaxRequestBytes < 1024 {

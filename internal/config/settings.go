@@ -72,7 +72,8 @@ var (
 // Settings is the single list of every configuration key. It is a function, not a variable, so that no
 // caller can mutate shared state.
 func Settings() []Setting {
-	return append(baseSettings(), budgetSettings()...)
+	out := append(baseSettings(), budgetSettings()...)
+	return append(out, indexSettings()...)
 }
 
 // budgetSettings are the limits of the budgets, one setting each, from the budget package's table.

@@ -1,0 +1,48 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/index"
+	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
+)
+
+// openIndexStore opens the fleet index's store the settings name.
+func openIndexStore(ctx context.Context, cfg *config.Config, log *zap.Logger, now func() time.Time) (*index.Store, error) {
+	s, err := index.Open(ctx, index.Options{
+		DSN: cfg.IndexDSN, HistoryRetention: cfg.IndexHistoryRetention, HistoryMaxRows: cfg.IndexHistoryMaxRows,
+		Now: now, Log: log.Named("index"),
+	})
+	if err != nil {
+		return nil, &config.Error{Setting: "index-dsn", Err: err}
+	}
+	return s, nil
+}
+
+func indexKinds(cfg *config.Config) (kinds, hub []string) { return cfg.IndexKinds, cfg.IndexHubKinds }
+
+// openIndexOffline loads a must-gather archive into a fresh index: offline the index is always on.
+func openIndexOffline(ctx context.Context, cfg *config.Config, log *zap.Logger, a *mustgather.Archive) (*index.Store, error) {
+	ref := a.ReferenceTime()
+	s, err := openIndexStore(ctx, cfg, log, func() time.Time { return ref })
+	if err != nil {
+		return nil, err
+	}
+	k, h := indexKinds(cfg)
+	kinds, _ := index.ParseKinds(k) // validated when loaded
+	hub, _ := index.ParseKinds(h)
+	began := time.Now()
+	n, err := index.LoadArchive(ctx, s, a, kinds, hub)
+	if err != nil {
+		s.Close()
+		return nil, fmt.Errorf("loading the must-gather into the fleet index: %w", err)
+	}
+	log.Info("fleet index loaded from the must-gather", zap.Int("objects", n), zap.String("store", string(s.Dialect())),
+		zap.Duration("took", time.Since(began)))
+	return s, nil
+}

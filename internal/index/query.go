@@ -1,0 +1,150 @@
+package index
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Scope is what a caller may see: every cluster, or only those named.
+type Scope struct {
+	All      bool
+	Clusters []string
+}
+
+// Result is a query's answer: the first rows, and how many more there were.
+type Result struct {
+	Columns []string
+	Rows    [][]string
+	// More counts the rows past those returned; MoreAtLeast says counting stopped at maxCounted.
+	More        int64
+	MoreAtLeast bool
+	Elapsed     time.Duration
+}
+
+// maxCounted bounds how many rows past the limit are counted.
+const maxCounted = 100_000
+
+// ErrTimeout marks a query that ran out of time.
+var ErrTimeout = errors.New("the query ran out of time")
+
+// Query runs a caller's statement, checked, over the views of the caller's scope, on a read-only
+// connection, returning at most limit rows within timeout.
+func (s *Store) Query(ctx context.Context, stmt string, scope Scope, limit int, timeout time.Duration) (*Result, error) {
+	c, err := Check(stmt, s.dialect)
+	if err != nil {
+		return nil, err
+	}
+	return s.run(ctx, c, scope, limit, timeout)
+}
+
+func (s *Store) run(ctx context.Context, c *Checked, scope Scope, limit int, timeout time.Duration) (*Result, error) {
+	if limit <= 0 {
+		limit = 200
+	}
+	q := wrap(c, s.dialect, !scope.All)
+	var args []any
+	if !scope.All {
+		if s.dialect == Postgres {
+			args = append(args, scope.Clusters)
+		} else {
+			list, _ := json.Marshal(append([]string{}, scope.Clusters...))
+			args = append(args, string(list))
+		}
+	}
+	began := time.Now()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := s.r.Conn(ctx)
+	if err != nil {
+		return nil, s.queryError(ctx, err, timeout)
+	}
+	defer conn.Close()
+	var rows *sql.Rows
+	if s.dialect == Postgres {
+		tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return nil, s.queryError(ctx, err, timeout)
+		}
+		defer func() { _ = tx.Rollback() }()
+		ms := strconv.FormatInt(max(timeout.Milliseconds(), 1), 10)
+		if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = "+ms); err != nil {
+			return nil, s.queryError(ctx, err, timeout)
+		}
+		rows, err = tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, s.queryError(ctx, err, timeout)
+		}
+	} else {
+		rows, err = conn.QueryContext(ctx, q, args...)
+		if err != nil {
+			return nil, s.queryError(ctx, err, timeout)
+		}
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Columns: cols}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if len(res.Rows) >= limit {
+			res.More++
+			if res.More >= maxCounted {
+				res.MoreAtLeast = true
+				break
+			}
+			continue
+		}
+		if err := rows.Scan(ptrs...); err != nil {
+			return nil, err
+		}
+		row := make([]string, len(cols))
+		for i, v := range vals {
+			row[i] = cell(v)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, s.queryError(ctx, err, timeout)
+	}
+	res.Elapsed = time.Since(began)
+	return res, nil
+}
+
+// queryError explains an engine's error: a timeout in words, anything else with the engine named.
+func (s *Store) queryError(ctx context.Context, err error, timeout time.Duration) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) || strings.Contains(err.Error(), "statement timeout") || strings.Contains(err.Error(), "interrupted") {
+		return fmt.Errorf("%w after %s: narrow it (WHERE cluster = ..., kind = ...), or raise the timeout argument", ErrTimeout, timeout)
+	}
+	return fmt.Errorf("%s: %v", s.dialect, err)
+}
+
+// cell renders a value: times in UTC, NULL as NULL.
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case []byte:
+		return string(x)
+	case string:
+		return x
+	case time.Time:
+		return x.UTC().Format("2006-01-02 15:04:05")
+	case map[string]any, []any:
+		b, _ := marshal(x)
+		return string(b)
+	default:
+		return fmt.Sprint(x)
+	}
+}
