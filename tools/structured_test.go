@@ -21,7 +21,8 @@ func TestToolSnapshots(t *testing.T) {
 	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: "/must-gather"}
 	ro := live
 	ro.ReadOnly = true
-	offline := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, ReadOnly: true, Offline: true, Archive: &mustgather.Archive{}}
+	ro.Index = emptyIndex(t) // the fleet index, as with --index
+	offline := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, ReadOnly: true, Offline: true, Archive: &mustgather.Archive{}, Index: emptyIndex(t)}
 	for _, m := range []struct {
 		name string
 		deps Deps
