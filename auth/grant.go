@@ -76,7 +76,11 @@ func (p *Provider) ClusterPermissionSpec() map[string]any {
 	subject := map[string]any{"apiGroup": "authentication.open-cluster-management.io", "kind": "ManagedServiceAccount", "name": p.opts.MSAName}
 	rules := make([]any, 0, len(p.spokeRules()))
 	for _, r := range p.spokeRules() {
-		rules = append(rules, map[string]any{"apiGroups": toAny(r.APIGroups), "resources": toAny(r.Resources), "verbs": toAny(r.Verbs)})
+		rule := map[string]any{"apiGroups": toAny(r.APIGroups), "resources": toAny(r.Resources), "verbs": toAny(r.Verbs)}
+		if len(r.ResourceNames) > 0 {
+			rule["resourceNames"] = toAny(r.ResourceNames)
+		}
+		rules = append(rules, rule)
 	}
 	return map[string]any{
 		"clusterRole": map[string]any{"rules": rules},

@@ -63,6 +63,10 @@ type Options struct {
 	CacheSize int
 	// TokenRecheck is how old an in-memory token may get before the Secret is read again.
 	TokenRecheck time.Duration
+	// MetricsProxyName is the cluster Prometheus service as the API server's service proxy names it
+	// ("scheme:name:port"): the server's ClusterRole on spokes may get services/proxy of that name and
+	// no other. Empty: no such rule.
+	MetricsProxyName string
 }
 
 // Role is the ClusterRole the options bind on spokes.

@@ -23,6 +23,20 @@ func readerRules() []rbacv1.PolicyRule {
 	}
 }
 
+// metricsRule lets the server read the cluster's own Prometheus through the API server's service proxy:
+// get (GET requests only) on services/proxy of the one service name the proxy URL carries
+// ("http:prometheus-k8s:9090"), which the API server authorizes as the resource name. It is a rule of
+// the ClusterRole, so it holds in any namespace for a service of exactly that name and port: a
+// namespaced Role would do for one namespace, but a grant that carries a Role into a namespace the
+// spoke lacks (openshift-monitoring on a plain Kubernetes cluster) fails to apply as a whole, and with
+// it every other right the server has there.
+func metricsRule(proxyName string) (rbacv1.PolicyRule, bool) {
+	if proxyName == "" {
+		return rbacv1.PolicyRule{}, false
+	}
+	return rbacv1.PolicyRule{APIGroups: []string{""}, Resources: []string{"services/proxy"}, ResourceNames: []string{proxyName}, Verbs: []string{"get"}}, true
+}
+
 // writerRules are what the server may change on a spoke in read-write mode: what the aggregated edit
 // role allows for workloads, plus cordon and taint on nodes, and evictions for drain. Left out on
 // purpose: ServiceAccount tokens (serviceaccounts/token) and impersonation (edit has both), pod exec,
@@ -52,6 +66,9 @@ func writerRules() []rbacv1.PolicyRule {
 // read-write mode with no configured role the writer rules.
 func (p *Provider) spokeRules() []rbacv1.PolicyRule {
 	rules := readerRules()
+	if r, ok := metricsRule(p.opts.MetricsProxyName); ok {
+		rules = append(rules, r)
+	}
 	if !p.opts.ReadOnly && p.opts.ClusterRole == "" {
 		rules = append(rules, writerRules()...)
 	}
