@@ -18,6 +18,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/index"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
@@ -63,6 +64,10 @@ type Deps struct {
 	Policy *policy.Engine
 	// Index is the fleet index fleet_sql and fleet_history query (nil: those tools are absent).
 	Index *index.Store
+	// Metrics are the metrics sources (nil: no metrics tools, except metrics_alerts offline).
+	Metrics *metrics.Set
+	// MetricsLimits are the metrics guardrails (nil: metrics.DefaultLimits()).
+	MetricsLimits *metrics.Limits
 }
 
 // Authorizer says whether the request's caller may read (or change) a cluster; the error explains a no.
@@ -223,7 +228,10 @@ func Register(s *server.MCPServer, d Deps) {
 		}
 	}
 	if d.Archive != nil {
-		add(mustGatherSummaryTool(d))
+		add(mustGatherSummaryTool(d), metricsAlertsTool(d))
+	}
+	if d.Metrics != nil && !d.Offline {
+		add(metricsQueryTool(d), metricsAlertsTool(d), metricsSeriesTool(d))
 	}
 	// must_gather writes to the server's disk: read-only mode, which keeps only read-only tools, leaves it
 	// to the `must-gather` command.

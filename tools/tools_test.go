@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -55,7 +56,11 @@ func engineAndRunbooks(t *testing.T) (*kubectl.Engine, *runbooks.Set) {
 // a description, every annotation set, and read-only mode offering read-only tools only.
 func TestToolDefinitions(t *testing.T) {
 	engine, books := engineAndRunbooks(t)
-	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()}
+	set, err := metrics.NewSet(metrics.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir(), Metrics: set}
 	ro := live
 	ro.ReadOnly = true
 	offline := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, ReadOnly: true, Offline: true, Archive: &mustgather.Archive{}}
@@ -64,9 +69,9 @@ func TestToolDefinitions(t *testing.T) {
 		deps Deps
 		want []string
 	}{
-		{"live", live, []string{"cluster_status", "diagnose", "kubectl", "kubectl_write", "list_clusters", "must_gather", "search_runbooks"}},
-		{"read-only", ro, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "search_runbooks"}},
-		{"offline", offline, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "must_gather_summary", "search_runbooks"}},
+		{"live", live, []string{"cluster_status", "diagnose", "kubectl", "kubectl_write", "list_clusters", "metrics_alerts", "metrics_query", "metrics_series", "must_gather", "search_runbooks"}},
+		{"read-only", ro, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "metrics_alerts", "metrics_query", "metrics_series", "search_runbooks"}},
+		{"offline", offline, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "metrics_alerts", "must_gather_summary", "search_runbooks"}},
 	}
 	snake := regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
 	for _, m := range modes {
@@ -104,7 +109,11 @@ func TestToolDefinitions(t *testing.T) {
 // one row per tool, in the table itself (a blank line would end it), with the tool's annotations.
 func TestREADMEDocumentsEveryTool(t *testing.T) {
 	engine, books := engineAndRunbooks(t)
-	all := toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir()})
+	set, err := metrics.NewSet(metrics.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: t.TempDir(), Metrics: set})
 	for name, tool := range toolsOf(t, Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Offline: true, Archive: &mustgather.Archive{}, Index: emptyIndex(t)}) {
 		all[name] = tool
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -22,6 +23,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/mcpserver"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/memlimit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
@@ -134,7 +136,16 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		zap.Strings("protectedKinds", rails.ProtectedKinds), zap.Strings("allow", rails.Allow))
 	budgets := cfg.Budgets()
 	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
+	metricsSet, err := newMetrics(cfg, hub)
+	if err != nil {
+		return err
+	}
+	metricsLimits := cfg.MetricsLimits()
+	log.Info("metrics", zap.String("hubService", cfg.MetricsHubService), zap.String("clusterService", cfg.MetricsClusterService),
+		zap.String("clusterLabel", cfg.MetricsClusterLabel), zap.Bool("url", cfg.MetricsURL != ""), zap.Any("limits", metricsLimits))
 	s := mcpserver.New(log, tools.Deps{
+		Metrics:           metricsSet,
+		MetricsLimits:     &metricsLimits,
 		Budgets:           budget.New(budgets),
 		Runbooks:          sh.books,
 		Source:            registry,
@@ -188,6 +199,31 @@ func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
 			Resource:                        mcpserver.ProtectedResource{Resource: cfg.OAuthResource, AuthorizationServers: cfg.OAuthAuthorizationServers},
 		},
 	}
+}
+
+// newMetrics builds the metrics sources; the metrics URL's token and CA files are read here, once.
+func newMetrics(cfg *config.Config, hub *ocm.Hub) (*metrics.Set, error) {
+	hubSvc, clusterSvc := cfg.MetricsServices()
+	src := metrics.Sources{HubService: hubSvc, ClusterService: clusterSvc, ClusterLabel: cfg.MetricsClusterLabel, URL: cfg.MetricsURL, Hub: hub.Config}
+	if cfg.MetricsURLTokenFile != "" {
+		data, err := os.ReadFile(cfg.MetricsURLTokenFile)
+		if err != nil {
+			return nil, &config.Error{Setting: "metrics-url-token-file", Err: err}
+		}
+		src.URLToken = strings.TrimSpace(string(data))
+	}
+	if cfg.MetricsURLCAFile != "" {
+		data, err := os.ReadFile(cfg.MetricsURLCAFile)
+		if err != nil {
+			return nil, &config.Error{Setting: "metrics-url-ca-file", Err: err}
+		}
+		src.URLCA = data
+	}
+	set, err := metrics.NewSet(src)
+	if err != nil {
+		return nil, &config.Error{Setting: "metrics-url", Err: err}
+	}
+	return set, nil
 }
 
 // newAuthorizer checks HTTP callers' access per cluster with SubjectAccessReviews on the hub.
@@ -244,6 +280,9 @@ func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*aut
 		HubTimeout:        cfg.HubTimeout,
 		ProxyURL:          cfg.ClusterProxyURL,
 		CacheSize:         cfg.ClientCacheSize,
+	}
+	if _, svc := cfg.MetricsServices(); !svc.IsZero() {
+		o.MetricsProxyName = svc.ProxyName()
 	}
 	if cfg.ClusterProxyCAFile != "" {
 		ca, err := os.ReadFile(cfg.ClusterProxyCAFile)
@@ -347,7 +386,9 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 	defer idx.Close()
 	budgets := cfg.Budgets()
 	log.Info("budgets", zap.Duration("window", budgets.Window), zap.Any("limits", budgets.Limits))
+	metricsLimits := cfg.MetricsLimits()
 	s := mcpserver.New(log, tools.Deps{
+		MetricsLimits:     &metricsLimits,
 		Budgets:           budget.New(budgets),
 		Runbooks:          sh.books,
 		Source:            src,

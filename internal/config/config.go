@@ -19,6 +19,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/memlimit"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 )
 
@@ -99,6 +100,84 @@ type Config struct {
 	Runbooks                        string   `mapstructure:"runbooks"`
 
 	IndexConfig `mapstructure:",squash"`
+
+	MetricsHubService     string        `mapstructure:"metrics-hub-service"`
+	MetricsClusterService string        `mapstructure:"metrics-cluster-service"`
+	MetricsClusterLabel   string        `mapstructure:"metrics-cluster-label"`
+	MetricsURL            string        `mapstructure:"metrics-url"`
+	MetricsURLTokenFile   string        `mapstructure:"metrics-url-token-file"`
+	MetricsURLCAFile      string        `mapstructure:"metrics-url-ca-file"`
+	MetricsMaxRange       time.Duration `mapstructure:"metrics-max-range"`
+	MetricsMinStep        time.Duration `mapstructure:"metrics-min-step"`
+	MetricsMaxPoints      int           `mapstructure:"metrics-max-points"`
+	MetricsMaxSeries      int           `mapstructure:"metrics-max-series"`
+	MetricsTimeout        time.Duration `mapstructure:"metrics-timeout"`
+}
+
+// MetricsLimits are the metrics guardrails.
+func (c *Config) MetricsLimits() metrics.Limits {
+	return metrics.Limits{MaxRange: c.MetricsMaxRange, MinStep: c.MetricsMinStep, MaxPoints: c.MetricsMaxPoints,
+		MaxSeries: c.MetricsMaxSeries, Timeout: c.MetricsTimeout}
+}
+
+// MetricsServices are the hub store's and the clusters' Prometheus services (zero when switched off).
+func (c *Config) MetricsServices() (hub, cluster metrics.ServiceRef) {
+	hub, _ = metrics.ParseServiceRef(c.MetricsHubService) // validated when loaded
+	cluster, _ = metrics.ParseServiceRef(c.MetricsClusterService)
+	return hub, cluster
+}
+
+func (c *Config) validateMetrics() error {
+	for name, v := range map[string]string{"metrics-hub-service": c.MetricsHubService, "metrics-cluster-service": c.MetricsClusterService} {
+		if _, err := metrics.ParseServiceRef(v); err != nil {
+			return &Error{Setting: name, Err: err}
+		}
+	}
+	if !metricsLabelName(c.MetricsClusterLabel) {
+		return &Error{Setting: "metrics-cluster-label", Err: fmt.Errorf("%q is not a label name", c.MetricsClusterLabel)}
+	}
+	if c.MetricsURL != "" {
+		u, err := url.Parse(c.MetricsURL)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &Error{Setting: "metrics-url", Err: fmt.Errorf("%q is not an http(s) URL", c.MetricsURL)}
+		}
+	}
+	for name, path := range map[string]string{"metrics-url-token-file": c.MetricsURLTokenFile, "metrics-url-ca-file": c.MetricsURLCAFile} {
+		if path == "" {
+			continue
+		}
+		if c.MetricsURL == "" {
+			return &Error{Setting: name, Err: fmt.Errorf("goes with --metrics-url, which is empty")}
+		}
+		if _, err := os.Stat(path); err != nil {
+			return &Error{Setting: name, Err: fmt.Errorf("%s: %w", path, errors.Unwrap(err))}
+		}
+	}
+	if c.MetricsMaxPoints < 2 {
+		return &Error{Setting: "metrics-max-points", Err: fmt.Errorf("must be at least 2, got %d", c.MetricsMaxPoints)}
+	}
+	if c.MetricsMaxSeries < 1 {
+		return &Error{Setting: "metrics-max-series", Err: fmt.Errorf("must be at least 1, got %d", c.MetricsMaxSeries)}
+	}
+	if c.MetricsTimeout > maxMetricsTimeout {
+		return &Error{Setting: "metrics-timeout", Err: fmt.Errorf("must be at most %s, got %s", maxMetricsTimeout, c.MetricsTimeout)}
+	}
+	return nil
+}
+
+// maxMetricsTimeout bounds --metrics-timeout.
+const maxMetricsTimeout = 5 * time.Minute
+
+func metricsLabelName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		if !(r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || i > 0 && r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // Guardrails are the guardrail settings.
@@ -459,6 +538,9 @@ func (c *Config) validate() error {
 	}
 	if c.DiscoveryCacheSize < 1 {
 		return &Error{Setting: "discovery-cache-size", Err: fmt.Errorf("must be at least 1, got %d", c.DiscoveryCacheSize)}
+	}
+	if err := c.validateMetrics(); err != nil {
+		return err
 	}
 	if c.Kubeconfig != "" {
 		if _, err := os.Stat(c.Kubeconfig); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 )
 
@@ -73,7 +74,40 @@ var (
 // caller can mutate shared state.
 func Settings() []Setting {
 	out := append(baseSettings(), budgetSettings()...)
-	return append(out, indexSettings()...)
+	out = append(out, indexSettings()...)
+	return append(out, metricsSettings()...)
+}
+
+// Metrics sources' defaults.
+const (
+	DefaultMetricsHubService     = "http:open-cluster-management-observability/observability-thanos-query:9090"
+	DefaultMetricsClusterService = "https:openshift-monitoring/prometheus-k8s:9091"
+)
+
+// metricsSettings are the metrics sources, then the metrics guardrails from the metrics package's table.
+func metricsSettings() []Setting {
+	out := []Setting{
+		{Name: "metrics-hub-service", Kind: KindString, Default: DefaultMetricsHubService, Commands: serveOnly,
+			Usage: "the hub's fleet store (ACM observability's Thanos querier) as [scheme:]namespace/name:port, reached through the hub API server's service proxy with the server's own hub identity; empty: none"},
+		{Name: "metrics-cluster-service", Kind: KindString, Default: DefaultMetricsClusterService, Commands: allCmds,
+			Usage: "each cluster's own Prometheus as [scheme:]namespace/name:port, reached through that cluster's API server service proxy with its ManagedServiceAccount; the spoke grant allows get on exactly this services/proxy; empty: none"},
+		{Name: "metrics-cluster-label", Kind: KindString, Default: "cluster", Commands: serveOnly,
+			Usage: "the label that names the cluster in a fleet store's series (hub store, metrics URL)"},
+		{Name: "metrics-url", Kind: KindString, Default: "", Commands: serveOnly,
+			Usage: "a Prometheus or Thanos HTTP API base URL used as a fleet store (series labelled by --metrics-cluster-label); empty: none"},
+		{Name: "metrics-url-token-file", Kind: KindString, Default: "", Commands: serveOnly,
+			Usage: "file holding a bearer token for --metrics-url, read once at start"},
+		{Name: "metrics-url-ca-file", Kind: KindString, Default: "", Commands: serveOnly,
+			Usage: "PEM CA bundle that verifies --metrics-url, read once at start (default: system roots)"},
+	}
+	for _, l := range metrics.LimitTable() {
+		kind := KindInt
+		if _, ok := l.Default.(time.Duration); ok {
+			kind = KindDuration
+		}
+		out = append(out, Setting{Name: "metrics-" + l.Name, Kind: kind, Default: l.Default, Commands: serveOnly, Usage: l.Usage})
+	}
+	return out
 }
 
 // budgetSettings are the limits of the budgets, one setting each, from the budget package's table.

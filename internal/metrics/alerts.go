@@ -9,6 +9,7 @@ import (
 
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+	"k8s.io/apimachinery/pkg/util/duration"
 )
 
 // Alert is one alert of one cluster, from whichever evidence had it.
@@ -203,7 +204,7 @@ func RenderAlerts(r AlertReport, maxRows int) string {
 			}
 			since := "-"
 			if !a.Since.IsZero() {
-				since = dur(r.Now.Sub(a.Since).Truncate(time.Second)) + " ago"
+				since = duration.HumanDuration(r.Now.Sub(a.Since)) + " ago"
 			}
 			sum := a.Summary
 			if sum == "" {
