@@ -10,6 +10,7 @@ import (
 	"github.com/mark3labs/mcp-go/server"
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 )
 
@@ -18,7 +19,11 @@ import (
 // `go test ./tools -run TestToolSnapshots -update` after changing a tool on purpose.
 func TestToolSnapshots(t *testing.T) {
 	engine, books := engineAndRunbooks(t)
-	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: "/must-gather"}
+	set, err := metrics.NewSet(metrics.Sources{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := Deps{Source: fixtureFleet(), Clusters: noClusters{}, Kubectl: engine, Runbooks: books, MustGatherDir: "/must-gather", Metrics: set}
 	ro := live
 	ro.ReadOnly = true
 	ro.Index = emptyIndex(t) // the fleet index, as with --index
