@@ -15,10 +15,6 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 )
 
-const clusterArgDoc = "Which clusters: a ManagedCluster name from list_clusters, or hub; also a comma-separated list, * , selector:<label selector> or clusterset:<name>. Omitted: every cluster you may read"
-
-const sourceArgDoc = "Where the metrics come from: auto (default: the hub's fleet store when it answers, else the configured metrics URL, else each cluster's own Prometheus), hub, cluster or url"
-
 type metricsQueryArgs struct {
 	Query   string `json:"query" jsonschema:"PromQL expression, e.g. sum by (cluster) (rate(apiserver_request_total{code=~\"5..\"}[5m])). Every selector needs a label matcher besides the metric name unless the cluster argument names the clusters; blanket regexes such as =~\".*\" are refused"`
 	Cluster string `json:"cluster,omitempty" jsonschema:"Which clusters: a ManagedCluster name from list_clusters, or hub; also a comma-separated list, * , selector:<label selector> or clusterset:<name>. Omitted: every cluster you may read"`

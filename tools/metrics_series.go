@@ -26,7 +26,7 @@ func (d Deps) metricsSeries(ctx context.Context, args metricsSeriesArgs) *mcp.Ca
 		return metricsRefuse(ctx, err)
 	}
 	label := strings.TrimSpace(args.Label)
-	if label != "" && !model.LabelName(label).IsValid() {
+	if label != "" && !metrics.ValidLabelName(label) {
 		return metricsRefuse(ctx, fmt.Errorf("label %q is not a label name (e.g. namespace, or __name__ for metric names)", label))
 	}
 	ctx, cancel := context.WithTimeout(ctx, d.metricsLimits().Timeout)

@@ -222,7 +222,7 @@ func (c *Client) Series(ctx context.Context, matches []string, start, end time.T
 
 // LabelValues lists the values of a label over the series that match the selectors.
 func (c *Client) LabelValues(ctx context.Context, label string, matches []string, start, end time.Time, limit int) ([]string, []string, error) {
-	if !model.LabelName(label).IsValid() {
+	if !ValidLabelName(label) {
 		return nil, nil, fmt.Errorf("%q is not a label name", label)
 	}
 	args := url.Values{"match[]": matches, "start": {formatTime(start)}, "end": {formatTime(end)}}

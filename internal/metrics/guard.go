@@ -6,7 +6,7 @@ import (
 	"time"
 	"unicode"
 
-	promModel "github.com/prometheus/common/model"
+	"github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
@@ -124,7 +124,7 @@ func (l Limits) checkSelector(vs *parser.VectorSelector, clustersNamed bool) err
 			return refuse("the matcher %s in %s selects everything: name the values you mean, e.g. %s{namespace=\"openshift-monitoring\"} or %s{job=~\"apiserver|kubelet\"}",
 				m.String(), truncate(vs.String(), 120), exampleName(vs), exampleName(vs))
 		}
-		if m.Name != labels.MetricName {
+		if m.Name != model.MetricNameLabel {
 			narrowed = true
 		}
 	}
@@ -305,4 +305,4 @@ func regexOnlyEmpty(re string) bool {
 }
 
 // dur prints a duration as PromQL does (1h, 1d, 1m30s).
-func dur(d time.Duration) string { return promModel.Duration(d).String() }
+func dur(d time.Duration) string { return model.Duration(d).String() }

@@ -15,7 +15,7 @@ func clusterMatcher(label string, values []string) (*labels.Matcher, error) {
 	if len(values) == 0 {
 		return nil, fmt.Errorf("no cluster to restrict the query to")
 	}
-	if !validLabelName(label) {
+	if !ValidLabelName(label) {
 		return nil, fmt.Errorf("%q is not a label name", label)
 	}
 	vals := append([]string(nil), values...)
@@ -30,7 +30,8 @@ func clusterMatcher(label string, values []string) (*labels.Matcher, error) {
 	return labels.NewMatcher(labels.MatchRegexp, label, strings.Join(quoted, "|"))
 }
 
-func validLabelName(s string) bool {
+// ValidLabelName says s is a label name ([a-zA-Z_][a-zA-Z0-9_]*).
+func ValidLabelName(s string) bool {
 	if s == "" {
 		return false
 	}
