@@ -30,7 +30,8 @@ func clusterStatus(d Deps) server.ServerTool {
 		mcp.WithDescription("Everything the hub knows about one cluster, and what the cluster itself says: every condition, "+
 			"the lease against its duration, taints, claims, capacity, version, each add-on with its conditions, failed "+
 			"ManifestWorks, the server's credentials for it, and (when the spoke answers) nodes, failing pods and warning "+
-			"events of the last hour. Ends with a verdict (Healthy, Degraded, Unavailable, Unknown) and its most probable cause."),
+			"events of the last hour, and when a metrics source answers for it, its firing alerts, API server 5xx rate, container restarts "+
+			"and node pressure (unknown where they cannot be read; \"Metrics: no source\" when none answers). Ends with a verdict (Healthy, Degraded, Unavailable, Unknown) and its most probable cause."),
 		mcp.WithInputSchema[clusterStatusArgs](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
@@ -92,6 +93,9 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 		}
 	}
 	writeLive(&b, liveTitle(d), ev.Live, ev.LiveErr, liveNote, now)
+	if !d.Offline {
+		b.WriteString(d.metricsHealthText(ctx, t))
+	}
 	return b.String(), nil
 }
 

@@ -28,7 +28,8 @@ func diagnoseTool(d Deps) server.ServerTool {
 			"workloads of every cluster: crash loops (with the log lines), image pulls, OOM kills (with limits), unschedulable pods "+
 			"(with the scheduler's reason), Services without endpoints, PodDisruptionBudgets that block drains, stuck rollouts, "+
 			"failed Jobs, nodes not Ready or under pressure, admission webhooks that fail closed with no backend. Returns findings by severity, the most probable root cause first, "+
-			"each with evidence, next step, verify commands and runbook."),
+			"each with evidence, next step, verify commands and runbook. A single cluster's diagnosis ends with its metrics when a source "+
+			"answers for it (firing alerts, API server 5xx rate, container restarts, node pressure), else says there is no source."),
 		mcp.WithInputSchema[diagnoseArgs](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
@@ -55,7 +56,13 @@ func diagnoseTool(d Deps) server.ServerTool {
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
-		return mcp.NewToolResultText(output.Truncate(rep.Render(), d.MaxOutputBytes, "diagnose one cluster or one add-on")), nil
+		text := rep.Render()
+		if args.Cluster != "" && args.AddOn == "" && !d.Offline {
+			if t, err := ocm.Resolve(ctx, d.Source, args.Cluster); err == nil {
+				text += "\n" + d.metricsHealthText(ctx, t)
+			}
+		}
+		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, "diagnose one cluster or one add-on")), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }

@@ -246,3 +246,34 @@ func TestOfflineAlertsFromAMustGather(t *testing.T) {
 		t.Errorf("sample: %v %s", isErr, text)
 	}
 }
+
+// TestClusterStatusMetrics: with a source, cluster_status reads the cluster's metrics restricted to it,
+// and what has no series is unknown, never a finding; without one it says there is no source.
+func TestClusterStatusMetrics(t *testing.T) {
+	store := &recordingStore{}
+	d := metricsDeps(t, store)
+	text, isErr := callAs(t, d, nil, "cluster_status", map[string]any{"cluster": "east-prod"})
+	if isErr {
+		t.Fatal(text)
+	}
+	for _, want := range []string{"Metrics (metrics URL ", "firing alerts: none", "API server 5xx: unknown (no apiserver_request_total series)",
+		"container restarts, last hour: unknown (no kube_pod_container_status_restarts_total series", "node pressure: unknown ("} {
+		if !strings.Contains(text, want) {
+			t.Errorf("cluster_status lacks %q:\n%s", want, text)
+		}
+	}
+	_, sent := store.sent()
+	if len(sent) < 4 {
+		t.Fatalf("sent %v", sent)
+	}
+	for _, q := range sent {
+		for _, c := range clustersOfEverySelector(t, q) {
+			if c != "east-prod" {
+				t.Errorf("sent %s, with a selector restricted to %q", q, c)
+			}
+		}
+	}
+	if text, _ := callAs(t, fixtureDeps(), nil, "cluster_status", map[string]any{"cluster": "east-prod"}); !strings.Contains(text, "Metrics: no source") {
+		t.Errorf("without a source:\n%s", text)
+	}
+}
