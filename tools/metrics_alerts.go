@@ -38,6 +38,17 @@ func (d Deps) metricsAlerts(ctx context.Context, args metricsAlertsArgs) *mcp.Ca
 			return mcp.NewToolResultError(err.Error())
 		}
 		rep.Alerts, rep.Unknown, rep.Notes, rep.Asked = alerts, unknown, notes, plan.values
+		// A store may hold clusters the hub no longer knows: they count among the clusters asked.
+		asked := map[string]bool{}
+		for _, c := range rep.Asked {
+			asked[c] = true
+		}
+		for _, a := range alerts {
+			if !asked[a.Cluster] {
+				asked[a.Cluster] = true
+				rep.Asked = append(rep.Asked, a.Cluster)
+			}
+		}
 		tail = plan.notes()
 	} else {
 		results := d.metricsFanOut(ctx, plan, func(ctx context.Context, c *metrics.Client) (any, error) {
