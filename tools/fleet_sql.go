@@ -339,7 +339,7 @@ func freshness(d Deps, states []index.ClusterState, readable []string) string {
 		age  time.Duration
 	}
 	var fresh []aged
-	var missing []string
+	var missing []string // "name (why)"
 	seen := map[string]bool{}
 	for _, s := range states {
 		if !ok[s.Cluster] {
@@ -389,9 +389,31 @@ func freshness(d Deps, states []index.ClusterState, readable []string) string {
 			duration.HumanDuration(fresh[len(fresh)/2].age), strings.Join(parts, ", "))
 	}
 	if len(missing) > 0 {
-		sort.Strings(missing)
-		fmt.Fprintf(&b, " Not indexed (%d): %s.", len(missing), nameList(missing, maxNamedNotIndexed))
+		fmt.Fprintf(&b, " Not indexed (%d): %s.", len(missing), groupReasons(missing))
 	}
 	b.WriteString("\n")
 	return b.String()
+}
+
+// groupReasons names clusters by reason, "a, b (why); c (other)", at most maxNamedNotIndexed names.
+func groupReasons(missing []string) string {
+	byWhy := map[string][]string{}
+	var order []string
+	for _, m := range missing {
+		name, why, _ := strings.Cut(m, " (")
+		if _, ok := byWhy[why]; !ok {
+			order = append(order, why)
+		}
+		byWhy[why] = append(byWhy[why], name)
+	}
+	sort.Strings(order)
+	parts := make([]string, 0, len(order))
+	left := maxNamedNotIndexed
+	for _, why := range order {
+		names := byWhy[why]
+		sort.Strings(names)
+		parts = append(parts, nameList(names, max(left, 1))+" ("+why)
+		left -= len(names)
+	}
+	return strings.Join(parts, "; ")
 }

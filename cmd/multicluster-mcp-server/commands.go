@@ -121,6 +121,11 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		return err
 	}
 	defer closeShared()
+	idx, closeIndex, err := startIndexLive(cmd.Context(), cfg, log, registry, provider)
+	if err != nil {
+		return err
+	}
+	defer closeIndex()
 	mode, err := approval.ParseMode(cfg.Approval)
 	if err != nil {
 		return &config.Error{Setting: "approval", Err: err}
@@ -161,6 +166,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		Log:               log,
 		MustGatherDir:     mustGatherDir(cfg, filepath.Join(os.TempDir(), "multicluster-mcp-server-must-gather")),
 		Authz:             newAuthorizer(hub, cfg),
+		Index:             idx,
 	}, sh.audit)
 	opts := serveOptions(cfg)
 	opts.Ready = registry.Ready

@@ -10,6 +10,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/index"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
 // openIndexStore opens the fleet index's store the settings name.
@@ -45,4 +46,31 @@ func openIndexOffline(ctx context.Context, cfg *config.Config, log *zap.Logger, 
 	log.Info("fleet index loaded from the must-gather", zap.Int("objects", n), zap.String("store", string(s.Dialect())),
 		zap.Duration("took", time.Since(began)))
 	return s, nil
+}
+
+// startIndexLive opens the fleet index and starts its collectors when --index is set (nil otherwise);
+// the collectors stop with ctx, and the returned function closes the store after they did.
+func startIndexLive(ctx context.Context, cfg *config.Config, log *zap.Logger, src ocm.Source, conn index.Connector) (*index.Store, func(), error) {
+	if !cfg.Index {
+		return nil, func() {}, nil
+	}
+	s, err := openIndexStore(ctx, cfg, log, time.Now)
+	if err != nil {
+		return nil, nil, err
+	}
+	k, h := indexKinds(cfg)
+	kinds, _ := index.ParseKinds(k) // validated when loaded
+	hub, _ := index.ParseKinds(h)
+	col := index.NewCollector(s, src, conn, index.CollectorOptions{
+		Kinds: kinds, HubKinds: hub, Concurrency: cfg.IndexConcurrency, ClusterTimeout: cfg.ClusterTimeout, Log: log.Named("index"),
+	})
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		col.Run(cctx)
+	}()
+	log.Info("fleet index", zap.String("store", string(s.Dialect())), zap.Strings("kinds", k), zap.Strings("hubKinds", h),
+		zap.Duration("historyRetention", cfg.IndexHistoryRetention))
+	return s, func() { cancel(); <-done; s.Close() }, nil
 }

@@ -428,16 +428,38 @@ func (c ClusterState) Indexed() bool {
 
 // SetCluster records a cluster's state; synced is kept when zero. Objects are counted from the rows.
 func (s *Store) SetCluster(ctx context.Context, c ClusterState) error {
+	return s.SetClusters(ctx, []ClusterState{c})
+}
+
+// SetClusters records the states of many clusters in one transaction.
+func (s *Store) SetClusters(ctx context.Context, states []ClusterState) error {
+	if len(states) == 0 {
+		return nil
+	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	_, err := s.w.ExecContext(ctx, s.bind(`INSERT INTO mcmcp_cluster (cluster, state, objects, synced, error, seen)
+	tx, err := s.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = tx.Rollback() }()
+	st, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_cluster (cluster, state, objects, synced, error, seen)
 		VALUES (?, ?, (SELECT count(*) FROM mcmcp_resource WHERE cluster = ?), ?, ?, ?)
 		ON CONFLICT (cluster) DO UPDATE SET state = excluded.state, objects = excluded.objects,
-		synced = COALESCE(excluded.synced, mcmcp_cluster.synced), error = excluded.error, seen = excluded.seen`),
-		c.Cluster, c.State, c.Cluster, s.ts(c.Synced), nullable(c.Error), s.ts(s.opts.Now()))
-	return err
+		synced = COALESCE(excluded.synced, mcmcp_cluster.synced), error = excluded.error, seen = excluded.seen`))
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	now := s.ts(s.opts.Now())
+	for _, c := range states {
+		if _, err := st.ExecContext(ctx, c.Cluster, c.State, c.Cluster, s.ts(c.Synced), nullable(c.Error), now); err != nil {
+			return err
+		}
+	}
+	return tx.Commit()
 }
 
 // DropCluster removes a cluster's rows and state (it left the fleet); its history stays until retention.
