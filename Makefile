@@ -68,6 +68,7 @@ bench: build fleet-binaries
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
 		$(GO) test -run '^$$' -bench '$(HEAVY_BENCH)' -benchtime $(HEAVY_BENCHTIME) -timeout 120m ./test/bench/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 30m ./mustgather/
+	$(GO) test -run '^$$' -bench Index2000 -benchtime 1x -timeout 60m ./test/bench/
 
 lint: $(STATICCHECK)
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go')); \
