@@ -8,8 +8,8 @@
 #   make fleet-up     start a test fleet in the background (.fleet/), make fleet-down stops it
 #
 # The first `make test` on a new machine builds the fleet's binaries from the Go module proxy
-# (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, OCM, managed-serviceaccount, kwok): about half an hour on
-# 2 cores. They are cached outside the checkout (FLEET_BIN_CACHE) and reused afterwards.
+# (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, OCM, managed-serviceaccount, kwok, Prometheus,
+# Thanos): about 45 minutes on 2 cores. They are cached outside the checkout (FLEET_BIN_CACHE) and reused afterwards.
 
 SHELL        := bash
 GO           ?= go
