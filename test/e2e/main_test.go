@@ -69,6 +69,7 @@ func runSuite(m *testing.M) int {
 	f, err := fleet.Start(ctx, fleet.Options{
 		Spokes:               3,
 		LeaseDurationSeconds: 5,
+		Metrics:              true,
 		Log:                  func(format string, args ...any) { fmt.Fprintf(os.Stderr, "fleet: "+format+"\n", args...) },
 	})
 	if err != nil {

@@ -5,7 +5,10 @@
 // hub registers itself as local-cluster, as ACM and MCE hubs do. kwok plays the kubelet on every cluster:
 // its nodes are Ready and pods go through their lifecycle (and injected faults) through kwok's stages, and
 // their logs are served to the API server through kwok's kubelet endpoint. Every ManagedCluster joins
-// through real CSRs and leases. Everything binds loopback only; Stop ends every process it started.
+// through real CSRs and leases. With Options.Metrics every managed cluster also has a real Prometheus
+// (scraping its API server, scheduler and kwok, with alert rules) and a Thanos sidecar, and the hub a
+// Thanos querier over them all (see metrics.go). Everything binds loopback only; Stop ends every process
+// it started.
 package fleet
 
 import (
@@ -59,6 +62,9 @@ type Options struct {
 	WithoutClusterPermissionCRD bool
 	// WithoutWorkloads leaves the spokes without the sample workloads and their injected faults.
 	WithoutWorkloads bool
+	// Metrics starts a Prometheus and a Thanos sidecar per managed cluster (local-cluster included) and
+	// a Thanos querier on the hub, each reachable through its API server's service proxy (metrics.go).
+	Metrics bool
 	// Log receives progress lines (optional).
 	Log func(format string, args ...any)
 }
@@ -81,6 +87,14 @@ type Cluster struct {
 	RegistrationAgent *Process
 	WorkAgent         *Process
 	MSAAgent          *Process
+	// With Options.Metrics: the cluster's Prometheus (its API at PrometheusURL, on loopback) and its
+	// Thanos sidecar.
+	Prometheus    *Process
+	ThanosSidecar *Process
+	PrometheusURL string
+
+	kwokPort, schedulerPort int
+	metrics                 *metricsStack
 }
 
 // Fleet is a running hub and its spokes.
@@ -94,6 +108,10 @@ type Fleet struct {
 	HubWork    workclient.Interface
 	// StartDuration is how long Start took.
 	StartDuration time.Duration
+	// With Options.Metrics: the hub's Thanos querier over every cluster's sidecar (its API at
+	// ThanosQueryURL, on loopback).
+	ThanosQuery    *Process
+	ThanosQueryURL string
 
 	opts     Options
 	ownDir   bool
@@ -181,7 +199,7 @@ func (f *Fleet) Processes() []*Process {
 		if c == nil { // a fleet that failed to start may have no hub yet
 			continue
 		}
-		for _, p := range []*Process{c.APIServer, c.ControllerManager, c.Scheduler, c.Kwok, c.RegistrationAgent, c.WorkAgent, c.MSAAgent} {
+		for _, p := range []*Process{c.APIServer, c.ControllerManager, c.Scheduler, c.Kwok, c.RegistrationAgent, c.WorkAgent, c.MSAAgent, c.Prometheus, c.ThanosSidecar} {
 			if p != nil {
 				procs = append(procs, p)
 			}
@@ -271,6 +289,12 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 	if err = f.startKubelets(ctx, kwokCRDs); err != nil {
 		return nil, err
 	}
+	if o.Metrics && !o.HubOnly {
+		if err = f.startMetrics(ctx); err != nil {
+			return nil, err
+		}
+		f.logf("metrics stores started after %s", time.Since(began).Round(time.Millisecond))
+	}
 	if err = f.setUpSpokes(ctx, crds.spoke); err != nil {
 		return nil, err
 	}
@@ -286,6 +310,13 @@ func Start(ctx context.Context, o Options) (f *Fleet, err error) {
 			return nil, err
 		}
 		f.logf("workloads running after %s", time.Since(began).Round(time.Millisecond))
+	}
+	if o.Metrics && !o.HubOnly {
+		if err = f.waitMetrics(ctx); err != nil {
+			return nil, err
+		}
+		procs, rss := f.metricsProcesses()
+		f.logf("metrics stores answering after %s (%d processes, RSS %d MiB)", time.Since(began).Round(time.Millisecond), len(procs), rss>>20)
 	}
 	var bg context.Context
 	bg, f.cancel = context.WithCancel(context.WithoutCancel(ctx))

@@ -139,6 +139,7 @@ func (f *Fleet) startKubelets(ctx context.Context, crds []string) error {
 		if err != nil {
 			return err
 		}
+		c.kwokPort, c.schedulerPort = ports[0], ports[1]
 		c.Scheduler = newProcess(c.Name+"-scheduler", filepath.Join(f.bins, "kube-scheduler"), f.logDir,
 			"--kubeconfig="+c.Kubeconfig, "--authentication-kubeconfig="+c.Kubeconfig,
 			"--authorization-kubeconfig="+c.Kubeconfig, "--leader-elect=false",

@@ -123,8 +123,9 @@ func newPKI(dir string) (*pki, error) {
 		return nil, err
 	}
 	tokens := fmt.Sprintf("%s,admin,admin-uid,\"system:masters\"\n%s,nobody,nobody-uid,\"fleet:test\"\n%s,%s,mcp-uid,\"system:masters\"\n"+
-		"%s,alice,alice-uid,\"fleet:users\"\n%s,bob,bob-uid,\"fleet:users\"\n%s,operator,operator-uid,\"%s\"\n",
-		AdminToken, NobodyToken, ServerToken, ServerUser, AliceToken, BobToken, OperatorToken, OperatorGroup)
+		"%s,alice,alice-uid,\"fleet:users\"\n%s,bob,bob-uid,\"fleet:users\"\n%s,operator,operator-uid,\"%s\"\n"+
+		"%s,%s,prometheus-uid,\"fleet:metrics\"\n",
+		AdminToken, NobodyToken, ServerToken, ServerUser, AliceToken, BobToken, OperatorToken, OperatorGroup, PrometheusToken, PrometheusUser)
 	return p, writeFiles(map[string][]byte{
 		p.saPrivateKey: pemEncode("RSA PRIVATE KEY", x509.MarshalPKCS1PrivateKey(saKey)),
 		p.saPublicKey:  pemEncode("PUBLIC KEY", saPub),

@@ -1,7 +1,7 @@
 // Command fleet starts and stops the test fleet from a shell (make fleet-up / make fleet-down).
 //
-//	fleet up   [--dir D] [--spokes N]   start a supervisor in the background, wait until the fleet is ready
-//	fleet run  [--dir D] [--spokes N]   run the fleet in the foreground until SIGINT/SIGTERM
+//	fleet up   [--dir D] [--spokes N] [--metrics]   start a supervisor in the background, wait until the fleet is ready
+//	fleet run  [--dir D] [--spokes N] [--metrics]   run the fleet in the foreground until SIGINT/SIGTERM
 //	fleet down [--dir D]                stop the background supervisor (it stops every daemon it started)
 package main
 
@@ -24,20 +24,21 @@ import (
 
 func main() {
 	if len(os.Args) < 2 {
-		fmt.Fprintln(os.Stderr, "usage: fleet up|run|down [--dir DIR] [--spokes N]")
+		fmt.Fprintln(os.Stderr, "usage: fleet up|run|down [--dir DIR] [--spokes N] [--metrics]")
 		os.Exit(2)
 	}
 	fs := flag.NewFlagSet(os.Args[1], flag.ExitOnError)
 	dir := fs.String("dir", ".fleet", "folder for the fleet's state, kubeconfigs and logs")
 	spokes := fs.Int("spokes", 2, "number of spokes")
+	withMetrics := fs.Bool("metrics", false, "also run a Prometheus and Thanos sidecar per cluster and a Thanos querier on the hub")
 	_ = fs.Parse(os.Args[2:])
 	abs, err := filepath.Abs(*dir)
 	if err == nil {
 		switch os.Args[1] {
 		case "up":
-			err = up(abs, *spokes)
+			err = up(abs, *spokes, *withMetrics)
 		case "run":
-			err = run(abs, *spokes)
+			err = run(abs, *spokes, *withMetrics)
 		case "down":
 			err = down(abs)
 		default:
@@ -53,14 +54,14 @@ func main() {
 func pidFile(dir string) string   { return filepath.Join(dir, "supervisor.pid") }
 func readyFile(dir string) string { return filepath.Join(dir, "ready") }
 
-func run(dir string, spokes int) error {
+func run(dir string, spokes int, withMetrics bool) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	_ = os.Remove(readyFile(dir))
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
-	f, err := fleet.Start(ctx, fleet.Options{Spokes: spokes, Dir: dir, Log: func(format string, args ...any) {
+	f, err := fleet.Start(ctx, fleet.Options{Spokes: spokes, Dir: dir, Metrics: withMetrics, Log: func(format string, args ...any) {
 		fmt.Fprintf(os.Stderr, format+"\n", args...)
 	}})
 	if err != nil {
@@ -71,6 +72,12 @@ func run(dir string, spokes int) error {
 	fmt.Fprintf(&b, "hub %s\n", f.Hub.Kubeconfig)
 	for _, s := range f.Spokes {
 		fmt.Fprintf(&b, "%s %s\n", s.Name, s.Kubeconfig)
+	}
+	if f.ThanosQueryURL != "" {
+		fmt.Fprintf(&b, "thanos-query %s\n", f.ThanosQueryURL)
+		for _, c := range f.Managed() {
+			fmt.Fprintf(&b, "prometheus-%s %s\n", c.ManagedClusterName(), c.PrometheusURL)
+		}
 	}
 	fmt.Fprintf(&b, "started-in %s\nrss-bytes %d\n", f.StartDuration.Round(time.Millisecond), f.RSS())
 	if err := os.WriteFile(readyFile(dir), []byte(b.String()), 0o600); err != nil {
@@ -83,7 +90,7 @@ func run(dir string, spokes int) error {
 	return nil
 }
 
-func up(dir string, spokes int) error {
+func up(dir string, spokes int, withMetrics bool) error {
 	if pid, err := readPID(dir); err == nil && alive(pid) {
 		return fmt.Errorf("a fleet is already running in %s (supervisor pid %d); run fleet down first", dir, pid)
 	}
@@ -100,7 +107,7 @@ func up(dir string, spokes int) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self, "run", "--dir", dir, "--spokes", strconv.Itoa(spokes))
+	cmd := exec.Command(self, "run", "--dir", dir, "--spokes", strconv.Itoa(spokes), "--metrics="+strconv.FormatBool(withMetrics))
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
