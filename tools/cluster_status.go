@@ -33,42 +33,51 @@ func clusterStatus(d Deps) server.ServerTool {
 			"events of the last hour, and when a metrics source answers for it, its firing alerts, API server 5xx rate, container restarts "+
 			"and node pressure (unknown where they cannot be read; \"Metrics: no source\" when none answers). Ends with a verdict (Healthy, Degraded, Unavailable, Unknown) and its most probable cause."),
 		mcp.WithInputSchema[clusterStatusArgs](),
+		mcp.WithOutputSchema[StatusData](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args clusterStatusArgs) (*mcp.CallToolResult, error) {
-		text, err := clusterStatusText(ctx, d, args.Cluster)
+		text, data, err := clusterStatusAnswer(ctx, d, args.Cluster)
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
-		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, "use the kubectl tool for the full list of pods or events")), nil
+		return mcp.NewToolResultStructured(data, output.Truncate(text, d.MaxOutputBytes, "use the kubectl tool for the full list of pods or events")), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
 
 func clusterStatusText(ctx context.Context, d Deps, name string) (string, error) {
+	text, _, err := clusterStatusAnswer(ctx, d, name)
+	return text, err
+}
+
+// clusterStatusAnswer is cluster_status' answer as text and as data.
+func clusterStatusAnswer(ctx context.Context, d Deps, name string) (string, StatusData, error) {
 	t, err := ocm.Resolve(ctx, d.Source, name)
 	if err != nil {
-		return "", err
+		return "", StatusData{}, err
 	}
 	// The status comes from the server's own view of the hub, so the hub is checked like any cluster.
 	if err := d.readable(ctx, t); err != nil {
-		return "", err
+		return "", StatusData{}, err
 	}
 	audit.Clusters(ctx, t.Name)
 	if t.Cluster == nil {
-		return hubStatusText(ctx, d, t)
+		text, ev := hubStatusText(ctx, d)
+		return text, statusData(t.Name, ev, ocm.Assessment{Verdict: ocm.Unknown, Cause: hubUnregistered}), nil
 	}
 	mc := t.Cluster
 	now := d.Now()
 	if ocm.StateUnknown(mc) {
-		return unknownStateText(ctx, d, t, now), nil
+		text, ev := unknownStateText(ctx, d, t, now)
+		return text, statusData(t.Name, ev, ocm.Assess(ev)), nil
 	}
 	ev, works, err := hubEvidence(ctx, d, mc, now)
 	if err != nil {
-		return "", err
+		return "", StatusData{}, err
 	}
 	liveNote := ""
 	ev.Live, liveNote, ev.LiveErr = readLive(ctx, d, t, now)
@@ -96,19 +105,22 @@ func clusterStatusText(ctx context.Context, d Deps, name string) (string, error)
 	if !d.Offline {
 		b.WriteString(d.metricsHealthText(ctx, t))
 	}
-	return b.String(), nil
+	return b.String(), statusData(mc.Name, ev, verdict), nil
 }
 
 // unknownStateText describes a cluster the data holds without any hub data about it: its OCM state is
 // unknown, and only what its own folder says is shown.
-func unknownStateText(ctx context.Context, d Deps, t ocm.Target, now time.Time) string {
+func unknownStateText(ctx context.Context, d Deps, t ocm.Target, now time.Time) (string, ocm.Evidence) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Cluster %s: %s\nCause: %s\n\n", t.Name, ocm.Unknown, ocm.UnknownStateCause)
 	b.WriteString("OCM state: not known from this archive (no ManagedCluster, lease, add-on or ManifestWork of this cluster in it)\n")
 	live, note, err := readLive(ctx, d, t, now)
 	writeLive(&b, liveTitle(d), live, err, note, now)
-	return b.String()
+	return b.String(), ocm.Evidence{Cluster: t.Cluster, Live: live, LiveErr: err}
 }
+
+// hubUnregistered is why the hub has no OCM status of its own.
+const hubUnregistered = "hub is not registered as a ManagedCluster of itself"
 
 func liveTitle(d Deps) string {
 	if d.Offline {
@@ -143,12 +155,12 @@ func readLive(ctx context.Context, d Deps, t ocm.Target, now time.Time) (*ocm.Li
 	return live, "", auth.ExplainSpokeError(t.Name, cfg, err)
 }
 
-func hubStatusText(ctx context.Context, d Deps, t ocm.Target) (string, error) {
+func hubStatusText(ctx context.Context, d Deps) (string, ocm.Evidence) {
 	var b strings.Builder
-	b.WriteString("The hub is not registered as a ManagedCluster of itself (no cluster is labelled local-cluster=true), so the hub has no OCM status of its own.\n")
+	b.WriteString("The " + hubUnregistered + " (no cluster is labelled local-cluster=true), so the hub has no OCM status of its own.\n")
 	live, note, err := readLive(ctx, d, ocm.Target{Name: ocm.HubName, Hub: true, Cluster: &clusterv1.ManagedCluster{}}, d.Now())
 	writeLive(&b, liveTitle(d), live, err, note, d.Now())
-	return b.String(), nil
+	return b.String(), ocm.Evidence{Live: live, LiveErr: err}
 }
 
 func writeIdentity(b *strings.Builder, mc *clusterv1.ManagedCluster, now time.Time) {

@@ -31,6 +31,7 @@ func diagnoseTool(d Deps) server.ServerTool {
 			"each with evidence, next step, verify commands and runbook. A single cluster's diagnosis ends with its metrics when a source "+
 			"answers for it (firing alerts, API server 5xx rate, container restarts, node pressure), else says there is no source."),
 		mcp.WithInputSchema[diagnoseArgs](),
+		mcp.WithOutputSchema[DiagnosisData](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(true),
@@ -62,7 +63,7 @@ func diagnoseTool(d Deps) server.ServerTool {
 				text += "\n" + d.metricsHealthText(ctx, t)
 			}
 		}
-		return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, "diagnose one cluster or one add-on")), nil
+		return mcp.NewToolResultStructured(diagnosisData(rep, d.MaxOutputBytes), output.Truncate(text, d.MaxOutputBytes, "diagnose one cluster or one add-on")), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }

@@ -156,7 +156,7 @@ func containsFold(list []string, s string) bool {
 // cluster that answered, then one line per cluster, then notes, skipped clusters and failures. It returns
 // an error when the output is not a table or no table has the column asked for.
 func renderAggregate(a *aggregate, runs []clusterRun, skipped map[string]string, many bool) (string, int, error) {
-	st := fanOutStatus{skipped: len(skipped)}
+	st := runData(runs, skipped)
 	var counts []clusterCount
 	var notes, failures, columns []string
 	total, found := 0, false
@@ -164,10 +164,8 @@ func renderAggregate(a *aggregate, runs []clusterRun, skipped map[string]string,
 	for _, r := range runs {
 		if r.res.Err != nil {
 			failures = append(failures, fmt.Sprintf("%s: %s", r.cluster, oneLine(r.res.Err.Error())))
-			st.add(r.cluster, r.res.Err)
 			continue
 		}
-		st.ok++
 		cc, has, err := a.tally(r.cluster, r.res.Stdout, &columns)
 		if err != nil {
 			return "", 0, err
@@ -191,7 +189,7 @@ func renderAggregate(a *aggregate, runs []clusterRun, skipped map[string]string,
 	}
 	var b strings.Builder
 	if many {
-		b.WriteString(st.summary(len(runs)))
+		b.WriteString(st.summary())
 	}
 	fmt.Fprintf(&b, "Rows: %d on %d cluster(s)", total, len(counts))
 	if a.column == "" {

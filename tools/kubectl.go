@@ -52,6 +52,7 @@ func kubectlTool(d Deps) server.ServerTool {
 			"or group-by:<COLUMN> (e.g. group-by:STATUS with get pods -A: counts by status over the fleet and per cluster). "+
 			"Changes go through kubectl_write."),
 		mcp.WithInputSchema[kubectlArgs](),
+		mcp.WithOutputSchema[RunData](),
 		mcp.WithReadOnlyHintAnnotation(true),
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(true),
@@ -190,7 +191,7 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*
 		if failed == len(runs) {
 			return mcp.NewToolResultError(text), ""
 		}
-		return mcp.NewToolResultText(text), ""
+		return withRunData(tool, runs, sel.Skipped, text), ""
 	}
 	if !sel.Many {
 		r := runs[0].res
@@ -202,13 +203,21 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*
 		if r.Capped {
 			text += cappedNote(hint, r.Unread)
 		}
-		return mcp.NewToolResultText(text), ""
+		return withRunData(tool, runs, sel.Skipped, text), ""
 	}
 	text, failed := renderFanOut(runs, sel.Skipped)
 	if failed == len(runs) {
 		return mcp.NewToolResultError(output.Truncate(text, d.MaxOutputBytes, hint)), ""
 	}
-	return mcp.NewToolResultText(output.Truncate(text, d.MaxOutputBytes, hint)), ""
+	return withRunData(tool, runs, sel.Skipped, output.Truncate(text, d.MaxOutputBytes, hint)), ""
+}
+
+// withRunData is a successful answer: the kubectl tool's carries how every cluster fared as data too.
+func withRunData(tool kubectl.Tool, runs []clusterRun, skipped map[string]string, text string) *mcp.CallToolResult {
+	if tool != kubectl.ReadTool {
+		return mcp.NewToolResultText(text)
+	}
+	return mcp.NewToolResultStructured(runData(runs, skipped), text)
 }
 
 // leaveOutUncollected moves the clusters a must-gather holds nothing of from a many-cluster selection to
@@ -302,14 +311,12 @@ func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.
 func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 	var parts []output.ClusterOutput
 	var notes, failures, capped []string
-	st := fanOutStatus{skipped: len(skipped)}
+	st := runData(runs, skipped)
 	for _, r := range runs {
 		if r.res.Err != nil {
 			failures = append(failures, fmt.Sprintf("%s: %s", r.cluster, oneLine(r.res.Err.Error())))
-			st.add(r.cluster, r.res.Err)
 			continue
 		}
-		st.ok++
 		if strings.TrimSpace(r.res.Stdout) != "" {
 			parts = append(parts, output.ClusterOutput{Cluster: r.cluster, Text: r.res.Stdout})
 		}
@@ -325,7 +332,7 @@ func renderFanOut(runs []clusterRun, skipped map[string]string) (string, int) {
 			len(capped), nameList(capped, 10))}, notes...)
 	}
 	var b strings.Builder
-	b.WriteString(st.summary(len(runs)))
+	b.WriteString(st.summary())
 	if merged, ok := output.MergeTables(parts); ok {
 		b.WriteString(merged)
 	} else {

@@ -285,18 +285,23 @@ func (rep *Report) byKind() string {
 	return strings.TrimSuffix(b.String(), ";") + ".\n"
 }
 
+// Subject names what was diagnosed: the fleet, a cluster, an add-on (on a cluster).
+func (rep *Report) Subject() string {
+	switch {
+	case rep.Target.AddOn != "" && rep.Target.Cluster != "":
+		return fmt.Sprintf("add-on %s on cluster %s", rep.Target.AddOn, rep.Target.Cluster)
+	case rep.Target.AddOn != "":
+		return "add-on " + rep.Target.AddOn
+	case rep.Target.Cluster != "":
+		return "cluster " + rep.Target.Cluster
+	}
+	return "the fleet"
+}
+
 // Render writes the report for a model: findings by severity, root cause first, compact.
 func (rep *Report) Render() string {
 	var b strings.Builder
-	subject := "the fleet"
-	switch {
-	case rep.Target.AddOn != "" && rep.Target.Cluster != "":
-		subject = fmt.Sprintf("add-on %s on cluster %s", rep.Target.AddOn, rep.Target.Cluster)
-	case rep.Target.AddOn != "":
-		subject = "add-on " + rep.Target.AddOn
-	case rep.Target.Cluster != "":
-		subject = "cluster " + rep.Target.Cluster
-	}
+	subject := rep.Subject()
 	if len(rep.Findings) == 0 {
 		fmt.Fprintf(&b, "No problem found for %s (%d checks in %s).\nChecked: %s.\n", subject, len(rep.Checked), rep.Took.Round(time.Millisecond), strings.Join(rep.Checked, "; "))
 		return b.String()
