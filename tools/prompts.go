@@ -57,6 +57,26 @@ func registerPrompts(s *server.MCPServer) {
 %[4]s`, a, where, diag, promptRules)
 		return mcp.NewGetPromptResult("Troubleshoot add-on "+a, []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text))}), nil
 	})
+	s.AddPrompt(mcp.NewPrompt("troubleshoot_workload",
+		mcp.WithPromptDescription("Find out why the workloads of one namespace of a cluster fail (pods, rollouts, Jobs, Services), and propose a fix."),
+		mcp.WithArgument("cluster", mcp.RequiredArgument(), mcp.ArgumentDescription("The ManagedCluster name (from list_clusters), or hub")),
+		mcp.WithArgument("namespace", mcp.RequiredArgument(), mcp.ArgumentDescription("The namespace on that cluster")),
+	), func(_ context.Context, req mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {
+		c, ns := req.Params.Arguments["cluster"], req.Params.Arguments["namespace"]
+		text := fmt.Sprintf(`Troubleshoot the workloads of namespace %[2]q on cluster %[1]q.
+
+1. Call diagnose with cluster=%[1]s and read the findings about namespace %[2]s: crash loops with their
+   log lines, image pulls, OOM kills, unschedulable pods, Services without endpoints, stuck rollouts,
+   failed Jobs, PodDisruptionBudgets; the root cause comes first.
+2. Confirm with the kubectl tool on cluster=%[1]s: get pods,deploy,svc,pdb -n %[2]s, describe the failing
+   objects, logs --previous --tail=50 of a crashing container, events -n %[2]s --types=Warning.
+3. Read the finding's runbook (its runbook:// URI).
+4. Report: what fails, why (with the exact messages), what you ruled out, and the fix as exact
+   kubectl_write calls, with how to verify it.
+
+%[3]s`, c, ns, promptRules)
+		return mcp.NewGetPromptResult("Troubleshoot namespace "+ns+" on "+c, []mcp.PromptMessage{mcp.NewPromptMessage(mcp.RoleUser, mcp.NewTextContent(text))}), nil
+	})
 	s.AddPrompt(mcp.NewPrompt("fleet_health_check",
 		mcp.WithPromptDescription("A health check of the whole fleet: what is wrong, ordered by impact."),
 	), func(context.Context, mcp.GetPromptRequest) (*mcp.GetPromptResult, error) {

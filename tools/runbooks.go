@@ -13,6 +13,17 @@ import (
 
 // registerRunbooks offers every runbook as a markdown resource.
 func registerRunbooks(s *server.MCPServer, set *runbooks.Set) {
+	// The template lets clients complete runbook names (see Completions) and read any runbook by URI.
+	s.AddResourceTemplate(mcp.NewResourceTemplate("runbook://{source}/{name}", "Runbook",
+		mcp.WithTemplateDescription("A troubleshooting runbook: source ocm (built in) or team (--runbooks), and its name"),
+		mcp.WithTemplateMIMEType("text/markdown")),
+		func(_ context.Context, req mcp.ReadResourceRequest) ([]mcp.ResourceContents, error) {
+			rb := set.Get(req.Params.URI)
+			if rb == nil {
+				return nil, fmt.Errorf("no runbook %s: search_runbooks finds them, and resources/list lists them", req.Params.URI)
+			}
+			return []mcp.ResourceContents{mcp.TextResourceContents{URI: rb.URI, MIMEType: "text/markdown", Text: rb.Content}}, nil
+		})
 	for _, rb := range set.Runbooks {
 		res := mcp.NewResource(rb.URI, rb.Title, mcp.WithResourceDescription(rb.Description), mcp.WithMIMEType("text/markdown"))
 		content := rb.Content

@@ -48,6 +48,8 @@ func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger) *server.MCPSe
 		server.WithLogging(),
 		server.WithLogger(logging.Slog(log.Named("mcp"))),
 	}
+	completions := tools.NewCompletions(deps)
+	opts = append(opts, server.WithCompletions(), server.WithPromptCompletionProvider(completions), server.WithResourceCompletionProvider(completions))
 	if auditLog != nil {
 		opts = append(opts, server.WithToolHandlerMiddleware(auditLog.Middleware()))
 	}

@@ -3,6 +3,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -108,4 +109,48 @@ func TestStructuredResults(t *testing.T) {
 	if run.OK != 2 || run.Clusters != 2 || run.Failed+run.Denied+run.TimedOut+run.Skipped != 0 {
 		t.Errorf("kubectl fan-out data: %+v", run)
 	}
+}
+
+// TestCompletions: a client completing the troubleshoot_workload prompt gets the cluster names, then the
+// namespaces of the cluster it chose, read from that cluster; runbook names complete from the template.
+func TestCompletions(t *testing.T) {
+	c := stdioClient(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA).Client
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	complete := func(ref any, name, value string, args map[string]string) []string {
+		t.Helper()
+		req := mcp.CompleteRequest{}
+		req.Params.Ref = ref
+		req.Params.Argument = mcp.CompleteArgument{Name: name, Value: value}
+		req.Params.Context = mcp.CompleteContext{Arguments: args}
+		res, err := c.Complete(ctx, req)
+		if err != nil {
+			t.Fatalf("complete %s=%q: %v", name, value, err)
+		}
+		return res.Completion.Values
+	}
+	prompt := mcp.PromptReference{Type: "ref/prompt", Name: "troubleshoot_workload"}
+	if got := complete(prompt, "cluster", "spo", nil); strings.Join(got, ",") != "spoke1,spoke2,spoke3" {
+		t.Errorf("clusters spo*: %v", got)
+	}
+	got := complete(prompt, "namespace", "", map[string]string{"cluster": "spoke1"})
+	if !slices.Contains(got, "kube-system") || !slices.Contains(got, "default") {
+		t.Errorf("namespaces of spoke1: %v", got)
+	}
+	if got := complete(prompt, "namespace", "kube-", map[string]string{"cluster": "spoke1"}); len(got) == 0 || !allPrefixed(got, "kube-") {
+		t.Errorf("namespaces kube-* of spoke1: %v", got)
+	}
+	tmpl := mcp.ResourceReference{Type: "ref/resource", URI: "runbook://{source}/{name}"}
+	if got := complete(tmpl, "name", "pod-", map[string]string{"source": "ocm"}); !slices.Contains(got, "pod-crashloop") {
+		t.Errorf("runbooks pod-*: %v", got)
+	}
+}
+
+func allPrefixed(values []string, prefix string) bool {
+	for _, v := range values {
+		if !strings.HasPrefix(v, prefix) {
+			return false
+		}
+	}
+	return true
 }
