@@ -180,6 +180,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 
 func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
 	proxies, _ := config.ParseTrustedProxies(cfg.TrustedProxies) // validated when loaded
+	sessionKey, _ := cfg.SessionKey()                            // validated when loaded
 	var audiences []string
 	if cfg.Audience != "" {
 		audiences = []string{cfg.Audience}
@@ -190,6 +191,7 @@ func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
 		ShutdownTimeout:       cfg.ShutdownTimeout,
 		TLSCert:               cfg.TLSCert,
 		TLSKey:                cfg.TLSKey,
+		SessionKey:            sessionKey,
 		UnauthenticatedReason: cfg.Unauthenticated(),
 		Guard: mcpserver.GuardOptions{
 			InsecureNoAuth:                  cfg.InsecureNoAuth,

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"net"
@@ -90,6 +91,7 @@ type Config struct {
 	TLSCert                         string   `mapstructure:"tls-cert"`
 	TLSKey                          string   `mapstructure:"tls-key"`
 	AllowedOrigins                  []string `mapstructure:"allowed-origins"`
+	SessionKeyFile                  string   `mapstructure:"session-key-file"`
 	OAuthResource                   string   `mapstructure:"oauth-resource"`
 	OAuthAuthorizationServers       []string `mapstructure:"oauth-authorization-servers"`
 	MaxRequestBytes                 int      `mapstructure:"max-request-bytes"`
@@ -456,6 +458,11 @@ func (c *Config) validate() error {
 			return &Error{Setting: "cluster-proxy-ca-file", Err: fmt.Errorf("%s: %w", c.ClusterProxyCAFile, errors.Unwrap(err))}
 		}
 	}
+	if c.SessionKeyFile != "" {
+		if _, err := c.SessionKey(); err != nil {
+			return &Error{Setting: "session-key-file", Err: err}
+		}
+	}
 	if c.OAuthResource != "" {
 		if u, err := url.Parse(c.OAuthResource); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Fragment != "" {
 			return &Error{Setting: "oauth-resource", Err: fmt.Errorf("%q is not an absolute http(s) URL without a fragment", c.OAuthResource)}
@@ -548,4 +555,22 @@ func (c *Config) validate() error {
 		}
 	}
 	return nil
+}
+
+// minSessionKey is the least a session key may hold.
+const minSessionKey = 32
+
+// SessionKey reads the shared session key (nil when none is set).
+func (c *Config) SessionKey() ([]byte, error) {
+	if c.SessionKeyFile == "" {
+		return nil, nil
+	}
+	key, err := os.ReadFile(c.SessionKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", c.SessionKeyFile, errors.Unwrap(err))
+	}
+	if len(bytes.TrimSpace(key)) < minSessionKey {
+		return nil, fmt.Errorf("%s holds %d bytes; a session key needs at least %d (e.g. head -c 48 /dev/urandom | base64 > %s)", c.SessionKeyFile, len(bytes.TrimSpace(key)), minSessionKey, c.SessionKeyFile)
+	}
+	return bytes.TrimSpace(key), nil
 }

@@ -216,6 +216,8 @@ func baseSettings() []Setting {
 			Usage: "HTTP only: PEM private key for --tls-cert"},
 		{Name: "allowed-origins", Kind: KindStringList, Default: []string{}, Commands: serveOnly,
 			Usage: "HTTP only: browser Origins accepted besides the server's own loopback host (comma-separated)"},
+		{Name: "session-key-file", Kind: KindString, Default: "", Commands: serveOnly,
+			Usage: "HTTP only: a file of at least 32 random bytes shared by the server's replicas: Streamable HTTP sessions become stateless (each id carries its owner's MAC under the key), so any replica serves any request of a session without sticky sessions"},
 		{Name: "oauth-resource", Kind: KindString, Default: "", Commands: serveOnly,
 			Usage: "HTTP only: the server's OAuth resource identifier, its public MCP URL (e.g. https://mcp.example.com/mcp), in /.well-known/oauth-protected-resource and 401 challenges; empty: the URL each request reached"},
 		{Name: "oauth-authorization-servers", Kind: KindStringList, Default: []string{}, Commands: serveOnly,

@@ -40,6 +40,9 @@ type ServeOptions struct {
 	UnauthenticatedReason string
 	// TLSCert and TLSKey, when set, serve HTTPS.
 	TLSCert, TLSKey string
+	// SessionKey, when set, makes Streamable HTTP sessions stateless: replicas that share it serve any
+	// request of any session, each checking that the session is the caller's.
+	SessionKey []byte
 }
 
 // Serve runs the chosen transport until ctx ends, then shuts down gracefully.
@@ -76,6 +79,7 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 	}
 	// Sessions belong to the identity that opened them (see sessions.go).
 	owned := newStreamableSessions(maxStreamableSessions, maxSessionsPerOwner)
+	owned.key = o.SessionKey
 	streamable := server.NewStreamableHTTPServer(s, server.WithEndpointPath(PathMCP), server.WithHTTPContextFunc(withCaller),
 		server.WithSessionIdManagerResolver(owned))
 	sseOwned := newSSESessions()

@@ -3,8 +3,13 @@ package mcpserver
 import (
 	"container/list"
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
 	"net/http"
+	"strings"
 	"sync"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -27,7 +32,23 @@ func ownerOf(ctx context.Context) owner {
 	return owner{}
 }
 
-func newSessionID() string { return "mcp-session-" + rand.Text() }
+// sessionPrefix starts every session id (mcp-go checks it).
+const sessionPrefix = "mcp-session-"
+
+func newSessionID() string { return sessionPrefix + rand.Text() }
+
+// mac binds a stateless session's nonce to its owner (fields length-prefixed, so that no two owners
+// share one).
+func (s *streamableSessions) mac(nonce string, o owner) string {
+	h := hmac.New(sha256.New, s.key)
+	for _, f := range []string{nonce, o.user, o.uid} {
+		var n [8]byte
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+}
 
 const unknownSession = "unknown MCP session: it ended, the server restarted, or it was opened by someone else; start a new session"
 
@@ -43,6 +64,10 @@ const (
 // and it guards the endpoint, so that no request reaches mcp-go's per-session state (log level, streams,
 // pending sampling answers, termination) with a session that is not the caller's.
 type streamableSessions struct {
+	// key, when set, makes sessions stateless: an id carries its owner's MAC under the key, so every
+	// replica that holds the key checks it without a table, and any of them serves any request.
+	key []byte
+
 	mu       sync.Mutex
 	max      int
 	perOwner int
@@ -62,6 +87,10 @@ func newStreamableSessions(maxTotal, perOwner int) *streamableSessions {
 
 // open makes a session for o.
 func (s *streamableSessions) open(o owner) string {
+	if s.key != nil {
+		nonce := rand.Text()
+		return sessionPrefix + nonce + "." + s.mac(nonce, o)
+	}
 	id := newSessionID()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -83,6 +112,10 @@ func (s *streamableSessions) open(o owner) string {
 
 // owned reports whether the session exists and is o's, and marks it used.
 func (s *streamableSessions) owned(id string, o owner) bool {
+	if s.key != nil {
+		nonce, sum, ok := strings.Cut(strings.TrimPrefix(id, sessionPrefix), ".")
+		return ok && strings.HasPrefix(id, sessionPrefix) && hmac.Equal([]byte(sum), []byte(s.mac(nonce, o)))
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.byID[id]
@@ -93,8 +126,12 @@ func (s *streamableSessions) owned(id string, o owner) bool {
 	return true
 }
 
-// close ends o's session; someone else's is left alone.
+// close ends o's session; someone else's is left alone. A stateless session has nothing to end: its
+// id stays valid for its owner, on every replica.
 func (s *streamableSessions) close(id string, o owner) {
+	if s.key != nil {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e, ok := s.byID[id]; ok && e.Value.(*streamableSession).owner == o {

@@ -267,3 +267,30 @@ func TestUnauthenticatedServingStaysOnLoopback(t *testing.T) {
 		})
 	}
 }
+
+// Stateless sessions: a session opened on one replica is its owner's on every replica with the same key,
+// nobody else's, and no replica with another key knows it.
+func TestStatelessSessionsAcrossReplicas(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	a, b := newStreamableSessions(50, 10), newStreamableSessions(50, 10)
+	a.key, b.key = key, append([]byte(nil), key...)
+	other := newStreamableSessions(50, 10)
+	other.key = []byte("another key, another fleet of replicas")
+	alice, bob := owner{user: "alice", uid: "1"}, owner{user: "bob", uid: "2"}
+	id := a.open(alice)
+	if !strings.HasPrefix(id, sessionPrefix) || !b.owned(id, alice) || !a.owned(id, alice) {
+		t.Fatalf("%s is not alice's on both replicas", id)
+	}
+	if b.owned(id, bob) || b.owned(id, owner{user: "alice", uid: "2"}) || other.owned(id, alice) {
+		t.Error("a stateless session is owned by someone else, or under another key")
+	}
+	for _, forged := range []string{id + "x", strings.Replace(id, ".", "x.", 1), sessionPrefix + "nonce.", "", id[:len(id)-2]} {
+		if b.owned(forged, alice) {
+			t.Errorf("forged id %q accepted", forged)
+		}
+	}
+	b.close(id, alice)
+	if !a.owned(id, alice) || a.lru.Len() != 0 {
+		t.Error("a stateless session keeps state")
+	}
+}

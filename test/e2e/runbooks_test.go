@@ -52,7 +52,7 @@ func TestRunbooksAndPrompts(t *testing.T) {
 		t.Errorf("the team's runbook is not found first:\n%s", text)
 	}
 	prompts, err := s.ListPrompts(ctx, mcp.ListPromptsRequest{})
-	if err != nil || len(prompts.Prompts) != 3 {
+	if err != nil || len(prompts.Prompts) != 4 {
 		t.Fatalf("prompts: %v %+v", err, prompts)
 	}
 	preq := mcp.GetPromptRequest{}
