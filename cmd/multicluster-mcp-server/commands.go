@@ -134,6 +134,9 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	if err != nil {
 		return err
 	}
+	if key, _ := cfg.SessionKey(); key != nil { // validated when loaded
+		approvals.ShareKey(key)
+	}
 	log.Info("approval", zap.String("level", string(mode)), zap.Duration("ttl", cfg.ApprovalTTL))
 	rails := cfg.Guardrails()
 	log.Info("guardrails", zap.Int("maxReplicas", rails.MaxReplicas), zap.Int("maxScaleFactor", rails.MaxScaleFactor),

@@ -133,6 +133,16 @@ func NewStore(ttl time.Duration, maxUsed int, now func() time.Time) (*Store, err
 	return &Store{key: key, ttl: ttl, maxUsed: maxUsed, now: now, used: map[string]time.Time{}}, nil
 }
 
+// ShareKey makes the store's approvals valid on every replica that derives its key from the same
+// shared secret (the session key): a preview answered by one replica is approved on another. Each
+// replica remembers the approvals it redeemed; the objects' fingerprints in every approval keep one
+// redeemed on a replica from running again once the change has been made.
+func (s *Store) ShareKey(secret []byte) {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("multicluster-mcp-server approvals"))
+	s.key = m.Sum(nil)
+}
+
 // TTL is how long an approval lasts.
 func (s *Store) TTL() time.Duration { return s.ttl }
 

@@ -153,3 +153,31 @@ func TestSame(t *testing.T) {
 		}
 	}
 }
+
+// Replicas that share a key approve each other's previews; a replica with its own key does not.
+func TestSharedKeyAcrossReplicas(t *testing.T) {
+	secret := []byte("0123456789abcdef0123456789abcdef")
+	a, _ := NewStore(time.Minute, 0, nil)
+	b, _ := NewStore(time.Minute, 0, nil)
+	alone, _ := NewStore(time.Minute, 0, nil)
+	a.ShareKey(secret)
+	b.ShareKey(append([]byte(nil), secret...))
+	bind := Binding{Caller: "alice", Cluster: "spoke1", Command: []string{"scale", "deployment/web", "--replicas=2"}}
+	token, err := a.Issue(bind, map[string]string{"/apis/apps/v1/namespaces/shop/deployments/web": "f1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ok, err := b.Check(token, bind)
+	if err != nil || ok == nil {
+		t.Fatalf("the other replica refuses the approval: %v", err)
+	}
+	if err := b.Use(ok); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.Check(token, bind); err == nil {
+		t.Error("an approval redeemed on a replica is accepted there again")
+	}
+	if _, err := alone.Check(token, bind); err == nil {
+		t.Error("a replica with its own key accepts another's approval")
+	}
+}
