@@ -40,8 +40,9 @@ func (a *alternating) RoundTrip(req *http.Request) (*http.Response, error) {
 }
 
 // TestTwoReplicasServeOneSession: two server processes sharing a session key serve one Streamable HTTP
-// session whose requests alternate between them: initialize on one, tool calls on both. Without the
-// key, the second replica does not know the session. Another caller cannot use the session on either.
+// session of the initialize handshake whose requests alternate between them: initialize on one, tool
+// calls on both. A replica without the key does not know the session, and another caller cannot use it
+// on any. A client of the sessionless 2026-07-28 protocol is served by any replica.
 func TestTwoReplicasServeOneSession(t *testing.T) {
 	keyFile := filepath.Join(t.TempDir(), "session.key")
 	if err := os.WriteFile(keyFile, []byte(rand.Text()+rand.Text()), 0o600); err != nil {
@@ -52,7 +53,7 @@ func TestTwoReplicasServeOneSession(t *testing.T) {
 	plain := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA)
 	hostOf := func(base string) string { u, _ := url.Parse(base); return u.Host }
 
-	connect := func(t *testing.T, token string, servers ...*httpServer) (*client.Client, *alternating, error) {
+	connect := func(t *testing.T, version string, servers ...*httpServer) (*client.Client, *alternating, error) {
 		t.Helper()
 		alt := &alternating{counted: map[string]int{}}
 		for _, s := range servers {
@@ -60,11 +61,11 @@ func TestTwoReplicasServeOneSession(t *testing.T) {
 		}
 		tr, err := transport.NewStreamableHTTP(servers[0].base+"/mcp",
 			transport.WithHTTPBasicClient(&http.Client{Transport: alt}),
-			transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + token}))
+			transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := client.NewClient(tr)
+		c := client.NewClient(tr, client.WithProtocolVersion(version))
 		if err := c.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
@@ -92,7 +93,9 @@ func TestTwoReplicasServeOneSession(t *testing.T) {
 		return tc.Text, nil
 	}
 
-	c, alt, err := connect(t, fleet.OperatorToken, a, b)
+	// A client of the initialize handshake keeps a session: its requests alternate between the replicas
+	// that share the key.
+	c, alt, err := connect(t, mcp.ProtocolVersion20251125, a, b)
 	if err != nil {
 		t.Fatalf("initialize over two replicas: %v", err)
 	}
@@ -107,18 +110,35 @@ func TestTwoReplicasServeOneSession(t *testing.T) {
 	}
 	// The same session, with another caller's token: unknown on both replicas.
 	sessionID := c.GetSessionId()
+	if !strings.HasPrefix(sessionID, "mcp-session-") {
+		t.Fatalf("the handshake gave no session: %q", sessionID)
+	}
 	for _, s := range []*httpServer{a, b} {
-		resp, _ := rawPost(t, s.base+"/mcp", map[string]string{"Authorization": "Bearer " + fleet.AliceToken, "Mcp-Session-Id": sessionID}, pingBody)
+		resp, _ := rawPost(t, s.base+"/mcp", map[string]string{"Authorization": "Bearer " + fleet.AliceToken, "Mcp-Session-Id": sessionID, "Mcp-Protocol-Version": "2025-11-25"}, pingBody)
 		if resp.StatusCode != http.StatusNotFound {
 			t.Errorf("%s: another caller's request in the session answered %d, want 404", s.base, resp.StatusCode)
 		}
 	}
-	// Without a shared key the second replica does not know the session.
-	c2, _, err := connect(t, fleet.OperatorToken, a, plain)
-	if err == nil {
-		_, err = call(c2)
+	// The session on each replica, with its owner's token: known wherever the key is, unknown on a replica
+	// without it.
+	operator := map[string]string{"Authorization": "Bearer " + fleet.OperatorToken, "Mcp-Session-Id": sessionID, "Mcp-Protocol-Version": "2025-11-25"}
+	for _, s := range []struct {
+		srv  *httpServer
+		want int
+	}{{a, http.StatusOK}, {b, http.StatusOK}, {plain, http.StatusNotFound}} {
+		if resp, body := rawPost(t, s.srv.base+"/mcp", operator, pingBody); resp.StatusCode != s.want {
+			t.Errorf("%s: the owner's ping in the session answered %d, want %d: %s", s.srv.base, resp.StatusCode, s.want, body)
+		}
 	}
-	if err == nil {
-		t.Error("a replica without the session key served a session another replica opened")
+	// A client of the 2026-07-28 protocol has no session at all: any replica serves it, key or none.
+	modern, alt3, err := connect(t, mcp.ProtocolVersion20260728, a, plain)
+	for i := 0; i < 2 && err == nil; i++ {
+		var text string
+		if text, err = call(modern); err == nil && !strings.HasPrefix(text, "Fleet: 4 cluster(s)") {
+			t.Errorf("modern call %d: %.200s", i, text)
+		}
+	}
+	if err != nil || modern.GetSessionId() != "" || alt3.counted[hostOf(plain.base)] == 0 {
+		t.Errorf("a sessionless client over a replica with and one without the key: %v, session %q, requests %v", err, modern.GetSessionId(), alt3.counted)
 	}
 }
