@@ -317,16 +317,15 @@ func (d Deps) metricsFanOut(ctx context.Context, p *metricsPlan, fn func(context
 
 // fanOutText is the status line a fan-out starts with and the failures it ends with.
 func (p *metricsPlan) fanOutText(results []clusterAnswer) (head, tail string, allFailed bool) {
-	st := fanOutStatus{skipped: len(p.skipped)}
+	runs := make([]clusterRun, len(results))
 	var failures []string
-	for _, r := range results {
+	for i, r := range results {
+		runs[i] = clusterRun{cluster: r.cluster, res: kubectl.Result{Err: r.err}}
 		if r.err != nil {
-			st.add(r.cluster, r.err)
 			failures = append(failures, fmt.Sprintf("%s: %s", r.cluster, oneLine(r.err.Error())))
-			continue
 		}
-		st.ok++
 	}
+	st := runData(runs, p.skipped)
 	var b strings.Builder
 	b.WriteString(p.notes())
 	if len(p.skipped) == 0 && len(failures) > 0 {
@@ -338,5 +337,5 @@ func (p *metricsPlan) fanOutText(results []clusterAnswer) (head, tail string, al
 			fmt.Fprintf(&b, "  %s\n", f)
 		}
 	}
-	return st.summary(len(results)), b.String(), len(failures) == len(results)
+	return st.summary(), b.String(), len(failures) == len(results)
 }
