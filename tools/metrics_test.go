@@ -7,11 +7,13 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics/metricstest"
 )
 
 // recordingStore is an HTTP endpoint that records what a fleet store is asked and answers every query
@@ -275,5 +277,54 @@ func TestClusterStatusMetrics(t *testing.T) {
 	}
 	if text, _ := callAs(t, fixtureDeps(), nil, "cluster_status", map[string]any{"cluster": "east-prod"}); !strings.Contains(text, "Metrics: no source") {
 		t.Errorf("without a source:\n%s", text)
+	}
+}
+
+// TestMetricsQueryThroughARealPrometheus: the tool's whole path, from the arguments to the compact
+// answer, against a real Prometheus used as the metrics URL (skipped where none is installed).
+func TestMetricsQueryThroughARealPrometheus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a Prometheus")
+	}
+	base := metricstest.Start(t)
+	d := fixtureDeps()
+	set, err := metrics.NewSet(metrics.Sources{URL: base})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Metrics, d.Now = set, time.Now
+	deadline := time.Now().Add(30 * time.Second)
+	var text string
+	for time.Now().Before(deadline) {
+		text, _ = callAs(t, d, nil, "metrics_alerts", map[string]any{"source": "url"})
+		if strings.Contains(text, "AlwaysFiring") {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	if !strings.Contains(text, "AlwaysFiring") || !strings.Contains(text, "warning") {
+		t.Fatalf("alerts:\n%s", text)
+	}
+	// Prometheus discovers its targets within 5 s, then scrapes every second: wait for a few scrapes.
+	for time.Now().Before(deadline) {
+		text, _ = callAs(t, d, nil, "metrics_query", map[string]any{"query": `count_over_time(up{job="prometheus"}[1m])`})
+		if strings.Contains(text, "VALUE") && !strings.Contains(text, "VALUE\n1\n") {
+			break
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	text, isErr := callAs(t, d, nil, "metrics_query", map[string]any{"query": `rate(prometheus_http_requests_total{handler="/api/v1/query"}[10s])`, "range": "1m", "step": "2s"})
+	if isErr {
+		t.Fatal(text)
+	}
+	t.Log(text)
+	for _, want := range []string{"Source: metrics URL " + base, "over 1m", "every 2s", "LAST", "TREND"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("range answer lacks %q:\n%s", want, text)
+		}
+	}
+	text, isErr = callAs(t, d, nil, "metrics_series", map[string]any{"match": `{job="prometheus"}`, "label": "__name__"})
+	if isErr || !strings.Contains(text, "prometheus_http_requests_total") {
+		t.Errorf("metric names: %v\n%.400s", isErr, text)
 	}
 }
