@@ -2,7 +2,7 @@
 #
 #   make build        build bin/multicluster-mcp-server
 #   make test         everything: lint, unit tests, end-to-end tests on a real fleet
-#   make test-unit    unit tests only (no fleet)
+#   make test-unit    unit tests only (no fleet; the Prometheus binary the fleet uses is built for them)
 #   make lint         gofmt, go vet, staticcheck
 #   make bench        benchmarks on a real hub (BENCH=regexp, BENCHTIME=200x; HEAVY_BENCH, HEAVY_BENCHTIME=3x)
 #   make fleet-up     start a test fleet in the background (.fleet/), make fleet-down stops it
@@ -46,8 +46,9 @@ build:
 
 test: lint test-unit test-e2e
 
-test-unit:
-	$(GO) test -race -count=1 $(UNIT_PKGS)
+# The metrics client and tools are tested against a real Prometheus: the one the test fleet builds.
+test-unit: fleet-binaries
+	PROMETHEUS_BIN=$$(bash test/fleet/build-binaries.sh)/prometheus $(GO) test -race -count=1 $(UNIT_PKGS)
 
 test-e2e: build fleet-binaries tools
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \

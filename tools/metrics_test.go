@@ -281,7 +281,7 @@ func TestClusterStatusMetrics(t *testing.T) {
 }
 
 // TestMetricsQueryThroughARealPrometheus: the tool's whole path, from the arguments to the compact
-// answer, against a real Prometheus used as the metrics URL (skipped where none is installed).
+// answer, against a real Prometheus used as the metrics URL (built with the test fleet).
 func TestMetricsQueryThroughARealPrometheus(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a Prometheus")
