@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -47,16 +46,28 @@ func (s *Store) run(ctx context.Context, c *Checked, scope Scope, limit int, tim
 	if limit <= 0 {
 		limit = 200
 	}
-	q := wrap(c, s.dialect, !scope.All)
 	var args []any
+	n := 0
 	if !scope.All {
-		if s.dialect == Postgres {
-			args = append(args, scope.Clusters)
-		} else {
-			list, _ := json.Marshal(append([]string{}, scope.Clusters...))
-			args = append(args, string(list))
+		var names []string
+		for _, c := range scope.Clusters {
+			if c != "" && !strings.Contains(c, ",") {
+				names = append(names, c)
+			}
+		}
+		n = len(names)
+		switch {
+		case s.dialect == Postgres:
+			args = append(args, names)
+		case n <= maxInList:
+			for _, c := range names {
+				args = append(args, c)
+			}
+		default:
+			args = append(args, ","+strings.Join(names, ",")+",")
 		}
 	}
+	q := wrap(c, s.dialect, !scope.All, n)
 	began := time.Now()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
@@ -111,6 +122,9 @@ func (s *Store) run(ctx context.Context, c *Checked, scope Scope, limit int, tim
 		}
 		row := make([]string, len(cols))
 		for i, v := range vals {
+			if b, ok := v.([]byte); ok && s.dialect == SQLite {
+				v = s.jsonText(ctx, conn, b)
+			}
 			row[i] = cell(v)
 		}
 		res.Rows = append(res.Rows, row)
@@ -147,4 +161,14 @@ func cell(v any) string {
 	default:
 		return fmt.Sprint(x)
 	}
+}
+
+// jsonText renders a SQLite blob: a JSONB value (payload, labels, what -> returns of them) as JSON
+// text, through the engine's own json(); any other blob as it is.
+func (s *Store) jsonText(ctx context.Context, conn *sql.Conn, b []byte) any {
+	var text string
+	if err := conn.QueryRowContext(ctx, "SELECT json(?)", b).Scan(&text); err != nil {
+		return b
+	}
+	return text
 }

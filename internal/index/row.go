@@ -287,8 +287,11 @@ func diff(old, cur Summary, now time.Time) []Change {
 		if old.Conditions[k] == cur.Conditions[k] {
 			continue
 		}
+		// The condition's own transition time, when its status (not only its reason) changed just now.
 		at := now
-		if t, ok := cur.CondTimes[k]; ok && t.Before(now) && t.After(now.Add(-time.Minute)) {
+		oldStatus, _, _ := strings.Cut(old.Conditions[k], " (")
+		newStatus, _, _ := strings.Cut(cur.Conditions[k], " (")
+		if t, ok := cur.CondTimes[k]; ok && oldStatus != newStatus && t.Before(now) && t.After(now.Add(-time.Minute)) {
 			at = t
 		}
 		out = append(out, Change{At: at, Change: ChangeCondition, Field: k, Old: old.Conditions[k], New: cur.Conditions[k]})

@@ -1,6 +1,9 @@
 package index
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // The store's tables are named mcmcp_*; callers never name them (Check refuses it). They see three
 // views, defined per call in front of their statement and restricted to the clusters they may read:
@@ -64,16 +67,36 @@ func ddl(d Dialect) []string {
 	return stmts
 }
 
-// scopePrefix is the WITH list that defines the caller's views. restricted adds the filter on the
-// allowed clusters, bound as the first parameter (a JSON array in SQLite, a text[] in PostgreSQL).
-func scopePrefix(d Dialect, restricted bool) string {
+// maxInList is how many clusters a restricted scope binds one parameter each for in SQLite (an IN list
+// the engine answers from the primary key); a larger scope is one parameter read with instr.
+const maxInList = 30000
+
+// scopePrefix is the WITH list that defines the caller's views. A restricted scope of n clusters
+// filters on them, bound as parameters: in PostgreSQL one text[] ($1); in SQLite ?1..?n, or, beyond
+// maxInList, one ",a,b," string. No table-valued function or table name appears, so that no name a
+// caller's WITH defines can change what the views select.
+func scopePrefix(d Dialect, restricted bool, n int) string {
 	where := ""
-	if restricted {
-		if d == Postgres {
-			where = " WHERE cluster = ANY($1::text[])"
-		} else {
-			where = " WHERE cluster IN (SELECT value FROM json_each(?1))"
+	switch {
+	case !restricted:
+	case d == Postgres:
+		where = " WHERE cluster = ANY($1::text[])"
+	case n == 0:
+		where = " WHERE 0"
+	case n <= maxInList:
+		var b strings.Builder
+		b.WriteString(" WHERE cluster IN (")
+		for i := 1; i <= n; i++ {
+			if i > 1 {
+				b.WriteString(", ")
+			}
+			b.WriteString("?" + strconv.Itoa(i))
 		}
+		b.WriteString(")")
+		where = b.String()
+	default:
+		// instr over ",a,b," is exact: cluster names hold no comma.
+		where = " WHERE instr(?1, ',' || cluster || ',') > 0"
 	}
 	view := func(name, table string, cols []string) string {
 		return name + " AS NOT MATERIALIZED (SELECT " + strings.Join(cols, ", ") + " FROM " + table + where + ")"
@@ -84,8 +107,8 @@ func scopePrefix(d Dialect, restricted bool) string {
 }
 
 // wrap puts the caller's views in front of a checked statement.
-func wrap(c *Checked, d Dialect, restricted bool) string {
-	views := scopePrefix(d, restricted)
+func wrap(c *Checked, d Dialect, restricted bool, n int) string {
+	views := scopePrefix(d, restricted, n)
 	if !c.With {
 		return "WITH " + views + " " + c.Text
 	}

@@ -261,13 +261,15 @@ func (s *Store) Apply(ctx context.Context, ops []Op) error {
 		return err
 	}
 	defer getOld.Close()
-	jsonCast := ""
+	// JSON is stored binary in both engines (SQLite's JSONB, PostgreSQL's jsonb): a path is then read
+	// without parsing the document again, several times faster over a fleet's payloads.
+	js := func(p string) string { return "jsonb(" + p + ")" }
 	if s.dialect == Postgres {
-		jsonCast = "::jsonb"
+		js = func(p string) string { return p + "::jsonb" }
 	}
 	upsert, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_resource
 		(cluster, api_group, version, kind, resource, namespace, name, uid, labels, created, updated, payload, summary, rv, epoch)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?`+jsonCast+`, ?, ?, ?`+jsonCast+`, ?, ?, ?)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, `+js("?")+`, ?, ?, `+js("?")+`, ?, ?, ?)
 		ON CONFLICT (cluster, uid) DO UPDATE SET api_group = excluded.api_group, version = excluded.version,
 		kind = excluded.kind, resource = excluded.resource, namespace = excluded.namespace, name = excluded.name,
 		labels = excluded.labels, created = excluded.created, updated = excluded.updated, payload = excluded.payload,

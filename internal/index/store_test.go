@@ -94,6 +94,32 @@ func TestStoreQueryJSONPathAndScope(t *testing.T) {
 			t.Errorf("%q answered %v", escape, res.Rows)
 		}
 	}
+	// A scope beyond the IN list's bound is one parameter, with the same rows.
+	wide := Scope{Clusters: []string{"spoke1"}}
+	for i := 0; i < maxInList; i++ {
+		wide.Clusters = append(wide.Clusters, fmt.Sprintf("other-%d", i))
+	}
+	res, err = s.Query(ctx, "select distinct cluster from k8s_resource", wide, 200, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows); got != "[[spoke1]]" {
+		t.Errorf("wide scope rows = %s", got)
+	}
+	// Names the caller's WITH defines cannot change what the views select.
+	for _, escape := range []string{
+		"with json_each(value) as (select 'spoke2') select distinct cluster from k8s_resource",
+		"with instr(x) as (select 1) select distinct cluster from k8s_resource",
+		"with recursive json_each(value) as (select 'spoke2') select distinct cluster from k8s_resource",
+	} {
+		res, err := s.Query(ctx, escape, only, 200, 5*time.Second)
+		if err != nil {
+			t.Fatalf("%q: %v", escape, err)
+		}
+		if got := fmt.Sprint(res.Rows); got != "[[spoke1]]" {
+			t.Errorf("%q answered %s", escape, got)
+		}
+	}
 	for _, view := range []string{"k8s_resource", "k8s_history", "k8s_cluster"} {
 		res, err := s.Query(ctx, "select distinct cluster from "+view, only, 200, 5*time.Second)
 		if err != nil {
@@ -105,9 +131,17 @@ func TestStoreQueryJSONPathAndScope(t *testing.T) {
 			}
 		}
 	}
-	// Secret-free payloads without managedFields.
+	// Labels and what -> returns print as JSON text.
+	res, err = s.Query(ctx, "select labels, payload->'$.spec.containers' from k8s_resource where uid = 'u1'", Scope{All: true}, 1, time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(res.Rows); got != `[[{"app":"web"} [{"image":"quay.io/x/web:1","name":"app"}]]]` {
+		t.Errorf("json columns print as %s", got)
+	}
+	// Payloads without managedFields.
 	res, _ = s.Query(ctx, "select payload from k8s_resource where uid = 'u1'", Scope{All: true}, 1, time.Second)
-	if strings.Contains(res.Rows[0][0], "managedFields") {
+	if !strings.HasPrefix(res.Rows[0][0], `{"apiVersion":"v1"`) || strings.Contains(res.Rows[0][0], "managedFields") {
 		t.Errorf("payload keeps managedFields: %s", res.Rows[0][0])
 	}
 }

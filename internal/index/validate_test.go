@@ -97,12 +97,12 @@ func TestWrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := wrap(c, SQLite, true)
+	got := wrap(c, SQLite, true, 2)
 	if !strings.HasPrefix(got, "WITH RECURSIVE k8s_resource AS NOT MATERIALIZED (") || !strings.HasSuffix(got, ", n(x) AS (SELECT 1) SELECT x FROM n") {
 		t.Errorf("wrap = %q", got)
 	}
 	c, _ = Check("select 1", Postgres)
-	if got := wrap(c, Postgres, true); !strings.Contains(got, "cluster = ANY($1::text[])") || !strings.HasSuffix(got, ") select 1") {
+	if got := wrap(c, Postgres, true, 1); !strings.Contains(got, "cluster = ANY($1::text[])") || !strings.HasSuffix(got, ") select 1") {
 		t.Errorf("wrap = %q", got)
 	}
 }
