@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"k8s.io/utils/ptr"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
@@ -33,21 +35,25 @@ func indexFixtures(t *testing.T, indexNS string) {
 			InitContainers: []corev1.Container{{Name: "migrate", Image: "quay.io/fleet-samples/orders-migrate:1.0.0"}},
 			Containers:     []corev1.Container{{Name: "db", Image: "quay.io/fleet-samples/orders-db:1.0.0"}},
 		}}
-	created, err := k.CoreV1().Pods(indexNS).Create(ctx, pod, metav1.CreateOptions{})
+	_, err := k.CoreV1().Pods(indexNS).Create(ctx, pod, metav1.CreateOptions{})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		t.Fatal(err)
 	}
-	if created == nil || created.Name == "" {
-		if created, err = k.CoreV1().Pods(indexNS).Get(ctx, pod.Name, metav1.GetOptions{}); err != nil {
-			t.Fatal(err)
+	// The scheduler writes the pod's status too (PodScheduled=False): retry on its conflicts.
+	err = retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := k.CoreV1().Pods(indexNS).Get(ctx, pod.Name, metav1.GetOptions{})
+		if err != nil {
+			return err
 		}
-	}
-	created.Status.Phase = corev1.PodPending
-	created.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "migrate", Image: pod.Spec.InitContainers[0].Image, RestartCount: 4,
-		State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 1m20s restarting failed container"}},
-		LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 1}},
-	}}
-	if _, err := k.CoreV1().Pods(indexNS).UpdateStatus(ctx, created, metav1.UpdateOptions{}); err != nil {
+		cur.Status.Phase = corev1.PodPending
+		cur.Status.InitContainerStatuses = []corev1.ContainerStatus{{Name: "migrate", Image: pod.Spec.InitContainers[0].Image, RestartCount: 4,
+			State:                corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff", Message: "back-off 1m20s restarting failed container"}},
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{Reason: "Error", ExitCode: 1}},
+		}}
+		_, err = k.CoreV1().Pods(indexNS).UpdateStatus(ctx, cur, metav1.UpdateOptions{})
+		return err
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 	d := &appsv1.Deployment{ObjectMeta: metav1.ObjectMeta{Name: "e2e-roll", Namespace: indexNS},
@@ -232,4 +238,27 @@ func TestIndexLivePostgres(t *testing.T) {
 	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--read-only", "--msa-name", roMSA, "--prepare-credentials", "--index",
 		"--index-dsn", pg.DSN)
 	checkIndex(t, srv, "postgres", "e2e-index-pg")
+}
+
+// TestIndexOffline: the binary loads a must-gather into the index at start and answers fleet_sql and
+// fleet_history on it, with no hub.
+func TestIndexOffline(t *testing.T) {
+	s := stdioClient(t, "--must-gather", filepath.Join(fleet.ModuleRoot(), "mustgather", "testdata", "sample-fleet.tar.gz"))
+	text, isErr := callTool(t, s.Client, "fleet_sql", map[string]any{"query": "select cluster, count(*) as pods, " +
+		"sum(case when payload->>'$.status.phase' <> 'Running' then 1 else 0 end) as not_running from k8s_resource where kind = 'Pod' group by cluster order by cluster"})
+	if isErr || !strings.Contains(text, "rows (sqlite") || !strings.Contains(text, "from the must-gather collected") {
+		t.Fatalf("offline fleet_sql: %s", text)
+	}
+	for _, c := range []string{"hub ", "spoke1 ", "spoke2 ", "spoke3 "} {
+		if !strings.Contains(text, "\n"+c) {
+			t.Errorf("no pods of %s:\n%s", c, text)
+		}
+	}
+	text, isErr = callTool(t, s.Client, "fleet_history", map[string]any{"cluster": "spoke1", "since": "1h", "kind": "Pod"})
+	if isErr || !strings.Contains(text, "changes since") || !strings.Contains(text, "created") {
+		t.Errorf("offline fleet_history: %s", text)
+	}
+	if text, isErr = callTool(t, s.Client, "fleet_sql", map[string]any{"query": "pragma query_only = 0"}); !isErr || !strings.Contains(text, "refused") {
+		t.Errorf("offline pragma: %s", text)
+	}
 }
