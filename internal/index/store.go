@@ -240,11 +240,9 @@ type Op struct {
 	Epoch             int64
 }
 
-// Apply writes ops in one transaction, deriving their history from what the store held before.
-func (s *Store) Apply(ctx context.Context, ops []Op) error {
-	if len(ops) == 0 {
-		return nil
-	}
+// write runs fn in one transaction of the writing connection, one writer at a time, within a minute;
+// the transaction is committed when fn returns nil and rolled back otherwise.
+func (s *Store) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
@@ -254,118 +252,131 @@ func (s *Store) Apply(ctx context.Context, ops []Op) error {
 		return err
 	}
 	defer func() { _ = tx.Rollback() }()
-	now := s.opts.Now()
-	since := now.Add(-s.opts.HistoryRetention)
-	getOld, err := tx.PrepareContext(ctx, s.bind(`SELECT summary, rv FROM mcmcp_resource WHERE cluster = ? AND uid = ?`))
-	if err != nil {
+	if err := fn(ctx, tx); err != nil {
 		return err
 	}
-	defer getOld.Close()
-	// JSON is stored binary in both engines (SQLite's JSONB, PostgreSQL's jsonb): a path is then read
-	// without parsing the document again, several times faster over a fleet's payloads.
-	js := func(p string) string { return "jsonb(" + p + ")" }
-	if s.dialect == Postgres {
-		js = func(p string) string { return p + "::jsonb" }
+	return tx.Commit()
+}
+
+// Apply writes ops in one transaction, deriving their history from what the store held before.
+func (s *Store) Apply(ctx context.Context, ops []Op) error {
+	if len(ops) == 0 {
+		return nil
 	}
-	upsert, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_resource
-		(cluster, api_group, version, kind, resource, namespace, name, uid, labels, created, updated, payload, summary, rv, epoch)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, `+js("?")+`, ?, ?, `+js("?")+`, ?, ?, ?)
-		ON CONFLICT (cluster, uid) DO UPDATE SET api_group = excluded.api_group, version = excluded.version,
-		kind = excluded.kind, resource = excluded.resource, namespace = excluded.namespace, name = excluded.name,
-		labels = excluded.labels, created = excluded.created, updated = excluded.updated, payload = excluded.payload,
-		summary = excluded.summary, rv = excluded.rv, epoch = excluded.epoch`))
-	if err != nil {
-		return err
-	}
-	defer upsert.Close()
-	touch, err := tx.PrepareContext(ctx, s.bind(`UPDATE mcmcp_resource SET epoch = ? WHERE cluster = ? AND uid = ?`))
-	if err != nil {
-		return err
-	}
-	defer touch.Close()
-	hist, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_history
-		(cluster, api_group, kind, namespace, name, uid, at, change, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
-	if err != nil {
-		return err
-	}
-	defer hist.Close()
-	del, err := tx.PrepareContext(ctx, s.bind(`DELETE FROM mcmcp_resource WHERE cluster = ? AND uid = ?`))
-	if err != nil {
-		return err
-	}
-	defer del.Close()
-	record := func(r *Row, changes []Change) error {
-		if !historyOf(r.Kind) {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		now := s.opts.Now()
+		since := now.Add(-s.opts.HistoryRetention)
+		getOld, err := tx.PrepareContext(ctx, s.bind(`SELECT summary, rv FROM mcmcp_resource WHERE cluster = ? AND uid = ?`))
+		if err != nil {
+			return err
+		}
+		defer getOld.Close()
+		// JSON is stored binary in both engines (SQLite's JSONB, PostgreSQL's jsonb): a path is then read
+		// without parsing the document again, several times faster over a fleet's payloads.
+		js := func(p string) string { return "jsonb(" + p + ")" }
+		if s.dialect == Postgres {
+			js = func(p string) string { return p + "::jsonb" }
+		}
+		upsert, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_resource
+			(cluster, api_group, version, kind, resource, namespace, name, uid, labels, created, updated, payload, summary, rv, epoch)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, `+js("?")+`, ?, ?, `+js("?")+`, ?, ?, ?)
+			ON CONFLICT (cluster, uid) DO UPDATE SET api_group = excluded.api_group, version = excluded.version,
+			kind = excluded.kind, resource = excluded.resource, namespace = excluded.namespace, name = excluded.name,
+			labels = excluded.labels, created = excluded.created, updated = excluded.updated, payload = excluded.payload,
+			summary = excluded.summary, rv = excluded.rv, epoch = excluded.epoch`))
+		if err != nil {
+			return err
+		}
+		defer upsert.Close()
+		touch, err := tx.PrepareContext(ctx, s.bind(`UPDATE mcmcp_resource SET epoch = ? WHERE cluster = ? AND uid = ?`))
+		if err != nil {
+			return err
+		}
+		defer touch.Close()
+		hist, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_history
+			(cluster, api_group, kind, namespace, name, uid, at, change, field, old, new) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`))
+		if err != nil {
+			return err
+		}
+		defer hist.Close()
+		del, err := tx.PrepareContext(ctx, s.bind(`DELETE FROM mcmcp_resource WHERE cluster = ? AND uid = ?`))
+		if err != nil {
+			return err
+		}
+		defer del.Close()
+		record := func(r *Row, changes []Change) error {
+			if !historyOf(r.Kind) {
+				return nil
+			}
+			for _, c := range changes {
+				if c.At.Before(since) {
+					continue
+				}
+				if _, err := hist.ExecContext(ctx, r.Cluster, r.Group, r.Kind, r.Namespace, r.Name, r.UID, s.ts(c.At), c.Change,
+					nullable(c.Field), nullable(c.Old), nullable(c.New)); err != nil {
+					return err
+				}
+			}
 			return nil
 		}
-		for _, c := range changes {
-			if c.At.Before(since) {
-				continue
-			}
-			if _, err := hist.ExecContext(ctx, r.Cluster, r.Group, r.Kind, r.Namespace, r.Name, r.UID, s.ts(c.At), c.Change,
-				nullable(c.Field), nullable(c.Old), nullable(c.New)); err != nil {
-				return err
+		for _, op := range ops {
+			switch {
+			case op.Sweep:
+				if err := s.sweep(ctx, tx, op, record, now); err != nil {
+					return err
+				}
+			case op.Delete:
+				r := op.Row
+				var sum, rv string
+				err := getOld.QueryRowContext(ctx, r.Cluster, r.UID).Scan(&sum, &rv)
+				if errors.Is(err, sql.ErrNoRows) {
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				at := r.Deleted
+				if at.IsZero() || at.After(now) {
+					at = now
+				}
+				if err := record(r, []Change{{At: at, Change: ChangeDeleted}}); err != nil {
+					return err
+				}
+				if _, err := del.ExecContext(ctx, r.Cluster, r.UID); err != nil {
+					return err
+				}
+			default:
+				r := op.Row
+				var sum, rv string
+				err := getOld.QueryRowContext(ctx, r.Cluster, r.UID).Scan(&sum, &rv)
+				switch {
+				case errors.Is(err, sql.ErrNoRows):
+					if err := record(r, firstSight(r, now, since)); err != nil {
+						return err
+					}
+				case err != nil:
+					return err
+				case rv != "" && rv == r.RV:
+					if _, err := touch.ExecContext(ctx, op.Epoch, r.Cluster, r.UID); err != nil {
+						return err
+					}
+					continue
+				default:
+					var old Summary
+					_ = json.Unmarshal([]byte(sum), &old)
+					if err := record(r, diff(old, r.Summary, now)); err != nil {
+						return err
+					}
+				}
+				summary, _ := json.Marshal(r.Summary)
+				if _, err := upsert.ExecContext(ctx, r.Cluster, r.Group, r.Version, r.Kind, r.Resource, r.Namespace, r.Name, r.UID,
+					s.jsonArg(r.Labels), s.ts(r.Created), s.ts(now), s.jsonArg(r.Payload), string(summary), r.RV, op.Epoch); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
-	}
-	for _, op := range ops {
-		switch {
-		case op.Sweep:
-			if err := s.sweep(ctx, tx, op, record, now); err != nil {
-				return err
-			}
-		case op.Delete:
-			r := op.Row
-			var sum, rv string
-			err := getOld.QueryRowContext(ctx, r.Cluster, r.UID).Scan(&sum, &rv)
-			if errors.Is(err, sql.ErrNoRows) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			at := r.Deleted
-			if at.IsZero() || at.After(now) {
-				at = now
-			}
-			if err := record(r, []Change{{At: at, Change: ChangeDeleted}}); err != nil {
-				return err
-			}
-			if _, err := del.ExecContext(ctx, r.Cluster, r.UID); err != nil {
-				return err
-			}
-		default:
-			r := op.Row
-			var sum, rv string
-			err := getOld.QueryRowContext(ctx, r.Cluster, r.UID).Scan(&sum, &rv)
-			switch {
-			case errors.Is(err, sql.ErrNoRows):
-				if err := record(r, firstSight(r, now, since)); err != nil {
-					return err
-				}
-			case err != nil:
-				return err
-			case rv != "" && rv == r.RV:
-				if _, err := touch.ExecContext(ctx, op.Epoch, r.Cluster, r.UID); err != nil {
-					return err
-				}
-				continue
-			default:
-				var old Summary
-				_ = json.Unmarshal([]byte(sum), &old)
-				if err := record(r, diff(old, r.Summary, now)); err != nil {
-					return err
-				}
-			}
-			summary, _ := json.Marshal(r.Summary)
-			if _, err := upsert.ExecContext(ctx, r.Cluster, r.Group, r.Version, r.Kind, r.Resource, r.Namespace, r.Name, r.UID,
-				s.jsonArg(r.Labels), s.ts(r.Created), s.ts(now), s.jsonArg(r.Payload), string(summary), r.RV, op.Epoch); err != nil {
-				return err
-			}
-		}
-	}
-	return tx.Commit()
+	})
 }
 
 func nullable(s string) any {
@@ -438,43 +449,34 @@ func (s *Store) SetClusters(ctx context.Context, states []ClusterState) error {
 	if len(states) == 0 {
 		return nil
 	}
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	tx, err := s.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer func() { _ = tx.Rollback() }()
-	st, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_cluster (cluster, state, objects, synced, error, seen)
-		VALUES (?, ?, (SELECT count(*) FROM mcmcp_resource WHERE cluster = ?), ?, ?, ?)
-		ON CONFLICT (cluster) DO UPDATE SET state = excluded.state, objects = excluded.objects,
-		synced = COALESCE(excluded.synced, mcmcp_cluster.synced), error = excluded.error, seen = excluded.seen`))
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	now := s.ts(s.opts.Now())
-	for _, c := range states {
-		if _, err := st.ExecContext(ctx, c.Cluster, c.State, c.Cluster, s.ts(c.Synced), nullable(c.Error), now); err != nil {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		st, err := tx.PrepareContext(ctx, s.bind(`INSERT INTO mcmcp_cluster (cluster, state, objects, synced, error, seen)
+			VALUES (?, ?, (SELECT count(*) FROM mcmcp_resource WHERE cluster = ?), ?, ?, ?)
+			ON CONFLICT (cluster) DO UPDATE SET state = excluded.state, objects = excluded.objects,
+			synced = COALESCE(excluded.synced, mcmcp_cluster.synced), error = excluded.error, seen = excluded.seen`))
+		if err != nil {
 			return err
 		}
-	}
-	return tx.Commit()
+		defer st.Close()
+		now := s.ts(s.opts.Now())
+		for _, c := range states {
+			if _, err := st.ExecContext(ctx, c.Cluster, c.State, c.Cluster, s.ts(c.Synced), nullable(c.Error), now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
 
 // DropCluster removes a cluster's rows and state (it left the fleet); its history stays until retention.
 func (s *Store) DropCluster(ctx context.Context, cluster string) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	ctx, cancel := context.WithTimeout(ctx, time.Minute)
-	defer cancel()
-	if _, err := s.w.ExecContext(ctx, s.bind(`DELETE FROM mcmcp_resource WHERE cluster = ?`), cluster); err != nil {
+	return s.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.bind(`DELETE FROM mcmcp_resource WHERE cluster = ?`), cluster); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, s.bind(`DELETE FROM mcmcp_cluster WHERE cluster = ?`), cluster)
 		return err
-	}
-	_, err := s.w.ExecContext(ctx, s.bind(`DELETE FROM mcmcp_cluster WHERE cluster = ?`), cluster)
-	return err
+	})
 }
 
 // Clusters returns every cluster's state, sorted by name.
