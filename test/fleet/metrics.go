@@ -18,12 +18,14 @@ import (
 	"strings"
 	"time"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/uuid"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/utils/ptr"
 )
 
 // Where the metrics stores of the fleet are found, as on an OpenShift cluster with ACM observability:
@@ -349,6 +351,17 @@ func (f *Fleet) exposeService(ctx context.Context, c *Cluster, ns, name, podName
 		})
 	if err != nil {
 		return err
+	}
+	// A controller owns the Pod, as a StatefulSet or Deployment owns a real one: a drain evicts it like
+	// any managed pod instead of refusing the node. The ReplicaSet adopts the running Pod (its labels
+	// match) once the cluster's controller manager runs, and, with one replica, creates no other.
+	rs := &appsv1.ReplicaSet{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns, Labels: podLabels},
+		Spec: appsv1.ReplicaSetSpec{Replicas: ptr.To[int32](1), Selector: &metav1.LabelSelector{MatchLabels: podLabels},
+			Template: corev1.PodTemplateSpec{ObjectMeta: metav1.ObjectMeta{Labels: podLabels}, Spec: pod.Spec}},
+	}
+	if _, err := c.Kube.AppsV1().ReplicaSets(ns).Create(ctx, rs, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("%s: replicaset %s/%s: %w", c.Name, ns, name, err)
 	}
 	return f.writeEndpoints(ctx, c, &corev1.Endpoints{
 		TypeMeta: metav1.TypeMeta{APIVersion: "v1", Kind: "Endpoints"},
