@@ -137,42 +137,15 @@ func (f *Fleet) MetricsTargetDownCluster() string {
 // sidecar and the hub's Thanos querier over them, and creates the Pods, Services and Endpoints through
 // which the API servers proxy to them. It does not wait for them: waitMetrics does, at the end of Start.
 func (f *Fleet) startMetrics(ctx context.Context) error {
-	for _, b := range []string{"prometheus", "thanos"} {
-		if _, err := os.Stat(filepath.Join(f.bins, b)); err != nil {
-			return fmt.Errorf("fleet binary %s missing in %s (run test/fleet/build-binaries.sh): %w", b, f.bins, err)
-		}
+	if err := f.checkMetricsBinaries(); err != nil {
+		return err
 	}
 	var endpoints []string
 	for _, c := range f.Managed() {
-		ports, err := freePorts(3)
-		if err != nil {
+		if err := f.startClusterStack(c); err != nil {
 			return err
 		}
-		st := &metricsStack{promPort: ports[0], grpcPort: ports[1], httpPort: ports[2],
-			dataDir: filepath.Join(f.Dir, "metrics", c.Name, "data")}
-		c.metrics = st
-		if err := f.writePrometheusConfig(c); err != nil {
-			return err
-		}
-		dir := filepath.Join(f.Dir, "metrics", c.Name)
-		c.PrometheusURL = "http://" + loopback(st.promPort)
-		c.Prometheus = newProcess(c.Name+"-prometheus", filepath.Join(f.bins, "prometheus"), f.logDir,
-			"--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+st.dataDir,
-			"--web.listen-address="+loopback(st.promPort), "--storage.tsdb.retention.time=2h",
-			// Blocks stay local (the sidecar uploads nothing), so compaction may run as usual.
-			"--log.level=warn")
-		c.Prometheus.env = []string{"GOMEMLIMIT=96MiB"}
-		c.ThanosSidecar = newProcess(c.Name+"-thanos-sidecar", filepath.Join(f.bins, "thanos"), f.logDir,
-			"sidecar", "--prometheus.url="+c.PrometheusURL, "--tsdb.path="+st.dataDir,
-			"--grpc-address="+loopback(st.grpcPort), "--http-address="+loopback(st.httpPort),
-			"--prometheus.ready_timeout=5m", "--log.level=warn")
-		c.ThanosSidecar.env = []string{"GOMEMLIMIT=64MiB"}
-		for _, p := range []*Process{c.Prometheus, c.ThanosSidecar} {
-			if err := p.Start(); err != nil {
-				return err
-			}
-		}
-		endpoints = append(endpoints, "- address: "+loopback(st.grpcPort))
+		endpoints = append(endpoints, "- address: "+loopback(c.metrics.grpcPort))
 	}
 	ports, err := freePorts(2)
 	if err != nil {
@@ -194,6 +167,76 @@ func (f *Fleet) startMetrics(ctx context.Context) error {
 	}
 	return nil
 }
+
+func (f *Fleet) checkMetricsBinaries() error {
+	for _, b := range []string{"prometheus", "thanos"} {
+		if _, err := os.Stat(filepath.Join(f.bins, b)); err != nil {
+			return fmt.Errorf("fleet binary %s missing in %s (run test/fleet/build-binaries.sh): %w", b, f.bins, err)
+		}
+	}
+	return nil
+}
+
+// startClusterStack writes the cluster's Prometheus configuration and starts its Prometheus and Thanos
+// sidecar.
+func (f *Fleet) startClusterStack(c *Cluster) error {
+	ports, err := freePorts(3)
+	if err != nil {
+		return err
+	}
+	st := &metricsStack{promPort: ports[0], grpcPort: ports[1], httpPort: ports[2],
+		dataDir: filepath.Join(f.Dir, "metrics", c.Name, "data")}
+	c.metrics = st
+	if err := f.writePrometheusConfig(c); err != nil {
+		return err
+	}
+	dir := filepath.Join(f.Dir, "metrics", c.Name)
+	c.PrometheusURL = "http://" + loopback(st.promPort)
+	c.Prometheus = newProcess(c.Name+"-prometheus", filepath.Join(f.bins, "prometheus"), f.logDir,
+		"--config.file="+filepath.Join(dir, "prometheus.yml"), "--storage.tsdb.path="+st.dataDir,
+		"--web.listen-address="+loopback(st.promPort), "--storage.tsdb.retention.time=2h",
+		// Blocks stay local (the sidecar uploads nothing), so compaction may run as usual.
+		"--log.level=warn")
+	c.Prometheus.env = []string{"GOMEMLIMIT=96MiB"}
+	c.ThanosSidecar = newProcess(c.Name+"-thanos-sidecar", filepath.Join(f.bins, "thanos"), f.logDir,
+		"sidecar", "--prometheus.url="+c.PrometheusURL, "--tsdb.path="+st.dataDir,
+		"--grpc-address="+loopback(st.grpcPort), "--http-address="+loopback(st.httpPort),
+		"--prometheus.ready_timeout=5m", "--log.level=warn")
+	c.ThanosSidecar.env = []string{"GOMEMLIMIT=64MiB"}
+	for _, p := range []*Process{c.Prometheus, c.ThanosSidecar} {
+		if err := p.Start(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// StartClusterMetrics gives one managed cluster of a fleet started without Options.Metrics the
+// Prometheus and Thanos sidecar Options.Metrics would (the same configuration: it scrapes the cluster's
+// API server, scheduler and kwok), reachable as openshift-monitoring/prometheus-k8s:9090 through the
+// cluster's API server service proxy, and waits until it answers there. The fleet stops them with the
+// rest. There is no Thanos querier over it.
+func (f *Fleet) StartClusterMetrics(ctx context.Context, c *Cluster) error {
+	if c == f.Hub {
+		return errors.New("StartClusterMetrics is for spokes: the hub's metrics come with Options.Metrics")
+	}
+	if c.Prometheus != nil {
+		return nil
+	}
+	if err := f.checkMetricsBinaries(); err != nil {
+		return err
+	}
+	if err := f.startClusterStack(c); err != nil {
+		return err
+	}
+	if err := f.exposeMetrics(ctx, c); err != nil {
+		return err
+	}
+	return f.waitClusterPrometheus(ctx, c)
+}
+
+// Binary is the path of one of the fleet's binaries (those build-binaries.sh builds, e.g. prometheus).
+func (f *Fleet) Binary(name string) string { return filepath.Join(f.bins, name) }
 
 func (f *Fleet) writePrometheusConfig(c *Cluster) error {
 	dir := filepath.Join(f.Dir, "metrics", c.Name)
@@ -424,21 +467,8 @@ func (f *Fleet) waitMetrics(ctx context.Context) error {
 				return fmt.Errorf("%s exited:\n%s", p.Name, p.Tail(3000))
 			}
 		}
-		if err := waitHTTP(ctx, c.Prometheus, c.PrometheusURL+"/-/ready", 2*time.Minute); err != nil {
+		if err := f.waitClusterPrometheus(ctx, c); err != nil {
 			return err
-		}
-		var last string
-		err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
-			res, err := f.PromQuery(ctx, c, ClusterMonitoringNamespace, PrometheusService, PrometheusServicePort, `up{job="apiserver"}`)
-			if err != nil {
-				last = err.Error()
-				return false, nil
-			}
-			last = fmt.Sprintf("%d series", len(res))
-			return len(res) == 1, nil
-		})
-		if err != nil {
-			return fmt.Errorf("%s: Prometheus not answering through the service proxy (%s): %w\n%s", c.Name, last, err, c.Prometheus.Tail(2000))
 		}
 	}
 	want := len(f.Managed())
@@ -458,6 +488,27 @@ func (f *Fleet) waitMetrics(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("the hub's Thanos querier never held every cluster (%s): %w\n%s", last, err, f.ThanosQuery.Tail(2000))
+	}
+	return nil
+}
+
+// waitClusterPrometheus waits until the cluster's Prometheus answers through its service proxy.
+func (f *Fleet) waitClusterPrometheus(ctx context.Context, c *Cluster) error {
+	if err := waitHTTP(ctx, c.Prometheus, c.PrometheusURL+"/-/ready", 2*time.Minute); err != nil {
+		return err
+	}
+	var last string
+	err := wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, time.Minute, true, func(ctx context.Context) (bool, error) {
+		res, err := f.PromQuery(ctx, c, ClusterMonitoringNamespace, PrometheusService, PrometheusServicePort, `up{job="apiserver"}`)
+		if err != nil {
+			last = err.Error()
+			return false, nil
+		}
+		last = fmt.Sprintf("%d series", len(res))
+		return len(res) == 1, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%s: Prometheus not answering through the service proxy (%s): %w\n%s", c.Name, last, err, c.Prometheus.Tail(2000))
 	}
 	return nil
 }
