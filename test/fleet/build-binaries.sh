@@ -55,6 +55,13 @@ build() {
 }
 
 mkdir -p "$cache"
+# One build at a time per cache: checkouts started together wait for the first one's binaries instead of
+# compiling the same ones side by side.
+exec 9>"$cache/.lock"
+if ! flock -n 9; then
+	echo "waiting for another build of the fleet binaries to finish" >&2
+	flock 9
+fi
 dirs=()
 while read -r wrapper specs; do
 	# shellcheck disable=SC2086 # specs is a list of NAME=PACKAGE words
