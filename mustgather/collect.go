@@ -152,6 +152,10 @@ func Collect(ctx context.Context, o CollectOptions) (*Summary, error) {
 	}
 	fanout.Run(ctx, len(o.Targets), o.Concurrency, func(ctx context.Context, i int) { collect(ctx, i, nil) },
 		func(i int, err error) { collect(ctx, i, err) })
+	// A collection that ran out of time keeps what it gathered; one that was cancelled keeps nothing.
+	if errors.Is(ctx.Err(), context.Canceled) {
+		return nil, fmt.Errorf("the collection was cancelled: no archive was written")
+	}
 	if err := os.MkdirAll(root, 0o700); err != nil {
 		return nil, err
 	}

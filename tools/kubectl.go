@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/mark3labs/mcp-go/mcp"
 	"github.com/mark3labs/mcp-go/server"
+	"go.uber.org/zap"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
@@ -57,9 +59,12 @@ func kubectlTool(d Deps) server.ServerTool {
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
+		// A wide fan-out may run as a task: progress per cluster, and tasks/cancel stops it.
+		mcp.WithTaskSupport(mcp.TaskSupportOptional),
 	)
-	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args kubectlArgs) (*mcp.CallToolResult, error) {
-		return d.runKubectl(ctx, kubectl.ReadTool, callArgs{cluster: args.Cluster, command: args.Command, timeout: args.Timeout, aggregate: args.Aggregate}), nil
+	handler := mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args kubectlArgs) (*mcp.CallToolResult, error) {
+		return d.runKubectl(ctx, kubectl.ReadTool, callArgs{cluster: args.Cluster, command: args.Command, timeout: args.Timeout, aggregate: args.Aggregate,
+			progress: progressReporter(ctx, req)}), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }
@@ -96,6 +101,8 @@ type clusterRun struct {
 // callArgs are a kubectl call's arguments.
 type callArgs struct {
 	cluster, command, manifest, timeout, aggregate string
+	// progress, when set, hears about each cluster of a fan-out as it finishes.
+	progress func(done, total int, msg string)
 }
 
 func (d Deps) runKubectl(ctx context.Context, tool kubectl.Tool, a callArgs) *mcp.CallToolResult {
@@ -174,7 +181,11 @@ func (d Deps) kubectlCall(ctx context.Context, tool kubectl.Tool, a callArgs) (*
 	case !sel.Many:
 		shown = max(d.MaxOutputBytes-cappedNoteRoom, 1024)
 	}
-	runs := d.fanOut(ctx, targets, func(ctx context.Context, t ocm.Target) kubectl.Result {
+	var progress func(done, total int, msg string)
+	if sel.Many {
+		progress = a.progress
+	}
+	runs := d.fanOut(ctx, targets, progress, func(ctx context.Context, t ocm.Target) kubectl.Result {
 		return d.runOne(ctx, t, plan, manifest, timeout, shown)
 	})
 	hint := narrowHint(plan)
@@ -294,15 +305,42 @@ func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, mani
 }
 
 // fanOut runs fn on every target with bounded concurrency and returns the results in target order. A
-// target not started before the call's deadline records a timeout that says so.
-func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, fn func(context.Context, ocm.Target) kubectl.Result) []clusterRun {
+// target not started before the call's deadline records a timeout that says so; once the call is
+// cancelled (tasks/cancel, or the client went away) no other target starts, and those in flight stop.
+// progress, when set, hears about each target as it finishes.
+func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, progress func(done, total int, msg string), fn func(context.Context, ocm.Target) kubectl.Result) []clusterRun {
 	runs := make([]clusterRun, len(targets))
+	var mu sync.Mutex
+	finished := 0
+	var notStarted []string
 	fanout.Run(ctx, len(targets), d.FanOutConcurrency, func(ctx context.Context, i int) {
 		runs[i] = clusterRun{cluster: targets[i].Name, res: fn(ctx, targets[i])}
-	}, func(i int, _ error) {
+		if progress == nil {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		finished++
+		msg := targets[i].Name + ": ok"
+		if err := runs[i].res.Err; err != nil {
+			msg = targets[i].Name + ": failed: " + oneLine(err.Error())
+		}
+		progress(finished, len(targets), msg)
+	}, func(i int, err error) {
 		name := targets[i].Name
-		runs[i] = clusterRun{cluster: name, res: kubectl.Result{Err: fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection, or raise the timeout argument): %w", name, kubectl.ErrTimeout)}}
+		why := fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection, or raise the timeout argument): %w", name, kubectl.ErrTimeout)
+		if errors.Is(err, context.Canceled) {
+			why = fmt.Errorf("cluster %s was not started: the call was cancelled", name)
+			mu.Lock()
+			notStarted = append(notStarted, name)
+			mu.Unlock()
+		}
+		runs[i] = clusterRun{cluster: name, res: kubectl.Result{Err: why}}
 	})
+	if len(notStarted) > 0 && d.Log != nil {
+		sort.Strings(notStarted)
+		d.Log.Info("fan-out cancelled before it started every cluster", zap.String("user", callerName(ctx)), zap.Strings("notStarted", notStarted), zap.Int("of", len(targets)))
+	}
 	return runs
 }
 

@@ -28,12 +28,13 @@ func mustGatherTool(d Deps) server.ServerTool {
 			"leases), the OCM namespaces in full with pod logs, and on spokes the nodes, namespaces and agent namespaces. Secret "+
 			"values are replaced by their length; ManagedServiceAccount tokens are never copied. Writes one .tar.gz on the "+
 			"server's disk and returns a summary; a spoke that is down is recorded, not fatal. Serve the archive later with "+
-			"--must-gather to analyse it offline."),
+			"--must-gather to analyse it offline. May run as a task (progress per cluster; tasks/cancel stops it and keeps no archive)."),
 		mcp.WithInputSchema[mustGatherArgs](),
 		mcp.WithReadOnlyHintAnnotation(false),
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(false),
 		mcp.WithOpenWorldHintAnnotation(false),
+		mcp.WithTaskSupport(mcp.TaskSupportOptional),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, req mcp.CallToolRequest, args mustGatherArgs) (*mcp.CallToolResult, error) {
 		if err := d.spend(ctx, false, budget.Spend{Budget: budget.GathersPerCaller, Who: callerName(ctx), N: 1}); err != nil {
@@ -82,20 +83,27 @@ func SummaryText(s *mustgather.Summary) string {
 	return b.String()
 }
 
-// progressReporter sends MCP progress notifications when the client asked for them.
+// progressReporter sends MCP progress notifications when the client asked for them. A call run as a task
+// outlives its request: its progress goes to the session's stream, as the session is when it is sent.
 func progressReporter(ctx context.Context, req mcp.CallToolRequest) func(done, total int, msg string) {
 	if req.Params.Meta == nil || req.Params.Meta.ProgressToken == nil {
 		return nil
 	}
 	token := req.Params.Meta.ProgressToken
 	srv := server.ServerFromContext(ctx)
+	sessionID := ""
+	if s := server.ClientSessionFromContext(ctx); s != nil && req.Params.Task != nil {
+		sessionID = s.SessionID()
+	}
 	return func(done, total int, msg string) {
 		if srv == nil {
 			return
 		}
-		_ = srv.SendNotificationToClient(ctx, "notifications/progress", map[string]any{
-			"progressToken": token, "progress": done, "total": total, "message": msg,
-		})
+		params := map[string]any{"progressToken": token, "progress": done, "total": total, "message": msg}
+		if sessionID != "" && srv.SendNotificationToSpecificClient(sessionID, "notifications/progress", params) == nil {
+			return
+		}
+		_ = srv.SendNotificationToClient(ctx, "notifications/progress", params)
 	}
 }
 

@@ -4,6 +4,7 @@ package audit
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"sync"
@@ -193,6 +194,8 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 	rec.mu.Unlock()
 	outcome := "ok"
 	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		outcome = "cancelled" // tasks/cancel, or the client went away: what the call returned reached no one
 	case err != nil:
 		outcome = "failed"
 	case res != nil && res.IsError:

@@ -59,6 +59,7 @@ func Serve(ctx context.Context, s *server.MCPServer, log *zap.Logger, o ServeOpt
 
 func serveStdio(ctx context.Context, s *server.MCPServer, log *zap.Logger) error {
 	stdio := server.NewStdioServer(s)
+	stdio.SetContextFunc(func(rctx context.Context) context.Context { return withServerContext(rctx, ctx) })
 	stdio.SetErrorLogger(logging.StdLog(log.Named("stdio"), "stdio transport"))
 	log.Info("serving MCP over stdio")
 	err := stdio.Listen(ctx, os.Stdin, os.Stdout)
@@ -71,7 +72,10 @@ func serveStdio(ctx context.Context, s *server.MCPServer, log *zap.Logger) error
 
 func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o ServeOptions) error {
 	// The caller the guard authenticated travels from the HTTP request into the tool handlers.
+	// Each request may start a task that outlives it (detach.go).
+	serveCtx := ctx
 	withCaller := func(ctx context.Context, r *http.Request) context.Context {
+		ctx = withServerContext(ctx, serveCtx)
 		if c := auth.CallerFrom(r.Context()); c != nil {
 			return auth.WithCaller(ctx, c)
 		}

@@ -53,6 +53,11 @@ func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger) *server.MCPSe
 		server.WithLogging(),
 		server.WithLogger(logging.Slog(log.Named("mcp"))),
 	}
+	// Long calls (must_gather, fan-outs) may run as tasks, each visible to its caller only (tasks.go). Its
+	// middleware comes first, so that the audit line sees the task's own context.
+	hooks := &server.Hooks{}
+	opts = append(opts, newTasks(nil).options(hooks)...)
+	opts = append(opts, server.WithHooks(hooks))
 	completions := tools.NewCompletions(deps)
 	opts = append(opts, server.WithCompletions(), server.WithPromptCompletionProvider(completions), server.WithResourceCompletionProvider(completions))
 	if auditLog != nil {

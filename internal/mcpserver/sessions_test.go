@@ -42,6 +42,12 @@ func serveForTest(t *testing.T, o ServeOptions) string {
 	s.AddTool(mcp.NewTool("whoami"), func(ctx context.Context, _ mcp.CallToolRequest) (*mcp.CallToolResult, error) {
 		return mcp.NewToolResultText(ownerOf(ctx).user), nil
 	})
+	return serveServerForTest(t, s, o)
+}
+
+// serveServerForTest serves s like serveForTest.
+func serveServerForTest(t *testing.T, s *server.MCPServer, o ServeOptions) string {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	addr := make(chan net.Addr, 1)
 	done := make(chan error, 1)
