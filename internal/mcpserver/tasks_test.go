@@ -59,7 +59,7 @@ func (ts *taskServer) call(t *testing.T, caller *auth.Caller, method string, par
 		t.Fatal(err)
 	}
 	var resp struct {
-		Result json.RawMessage           `json:"result"`
+		Result json.RawMessage          `json:"result"`
 		Error  *mcp.JSONRPCErrorDetails `json:"error"`
 	}
 	if err := json.Unmarshal(out, &resp); err != nil {
