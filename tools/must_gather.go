@@ -41,6 +41,12 @@ func mustGatherTool(d Deps) server.ServerTool {
 			audit.Refused(ctx, err.Error())
 			return mcp.NewToolResultError(err.Error()), nil
 		}
+		if d.Archives != nil {
+			if err := d.Archives.Check(); err != nil {
+				audit.Refused(ctx, err.Error())
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+		}
 		sum, err := mustgather.CollectFleet(ctx, mustgather.FleetOptions{
 			Source: d.Source, Configs: d.Clusters, Clusters: args.Clusters, Timeout: defaultCallTimeout,
 			Permit: func(ctx context.Context, t ocm.Target) error {
@@ -58,7 +64,16 @@ func mustGatherTool(d Deps) server.ServerTool {
 		if err != nil {
 			return mcp.NewToolResultError(err.Error()), nil
 		}
-		return mcp.NewToolResultText(SummaryText(sum)), nil
+		text := SummaryText(sum)
+		if d.Archives != nil {
+			e, err := d.Archives.Add(archiveOwner(ctx), sum.Path, sum.Bytes, text)
+			if err != nil {
+				audit.Refused(ctx, err.Error())
+				return mcp.NewToolResultError(err.Error()), nil
+			}
+			text += fmt.Sprintf("Read it as the resource %s%s (yours only; kept until %s).\n", ArchiveScheme, e.ID, e.Expires.UTC().Format(time.RFC3339))
+		}
+		return mcp.NewToolResultText(text), nil
 	})
 	return server.ServerTool{Tool: tool, Handler: handler}
 }

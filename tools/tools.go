@@ -13,6 +13,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/archives"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/guardrails"
@@ -48,6 +49,9 @@ type Deps struct {
 	Archive *mustgather.Archive
 	// MustGatherDir receives collected archives (live mode).
 	MustGatherDir string
+	// Archives keeps collected archives as resources of their collector, with retention and a quota (nil:
+	// archives stay on disk only).
+	Archives *archives.Store
 	// Authz decides per caller and cluster (HTTP callers); nil allows everything.
 	Authz Authorizer
 	// Runbooks are offered as resources and searched by search_runbooks.
@@ -237,6 +241,9 @@ func Register(s *server.MCPServer, d Deps) {
 	// to the `must-gather` command.
 	if !d.Offline && !d.ReadOnly && d.Clusters != nil && d.MustGatherDir != "" {
 		add(mustGatherTool(d))
+		if d.Archives != nil {
+			registerArchiveResources(s, d.Archives)
+		}
 	}
 	if d.Index != nil {
 		add(fleetSQLTool(d), fleetHistoryTool(d))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/approval"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/archives"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/audit"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/budget"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/config"
@@ -151,7 +152,16 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	metricsLimits := cfg.MetricsLimits()
 	log.Info("metrics", zap.String("hubService", cfg.MetricsHubService), zap.String("clusterService", cfg.MetricsClusterService),
 		zap.String("clusterLabel", cfg.MetricsClusterLabel), zap.Bool("url", cfg.MetricsURL != ""), zap.Any("limits", metricsLimits))
+	gatherDir := mustGatherDir(cfg, filepath.Join(os.TempDir(), "multicluster-mcp-server-must-gather"))
+	var kept *archives.Store
+	if !cfg.ReadOnly {
+		if kept, err = archives.Open(archives.Options{Dir: gatherDir, Retention: cfg.MustGatherRetention, QuotaBytes: int64(cfg.MustGatherQuotaBytes), Log: log.Named("archives")}); err != nil {
+			return err
+		}
+		go kept.Run(cmd.Context(), 0)
+	}
 	s := mcpserver.New(log, tools.Deps{
+		Archives:          kept,
 		Metrics:           metricsSet,
 		MetricsLimits:     &metricsLimits,
 		Budgets:           budget.New(budgets),
@@ -167,7 +177,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		MaxOutputBytes:    cfg.MaxOutputBytes,
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
-		MustGatherDir:     mustGatherDir(cfg, filepath.Join(os.TempDir(), "multicluster-mcp-server-must-gather")),
+		MustGatherDir:     gatherDir,
 		Authz:             newAuthorizer(hub, cfg),
 		Index:             idx,
 	}, sh.audit)

@@ -79,7 +79,10 @@ type Config struct {
 	MustGather         string `mapstructure:"must-gather"`
 	MustGatherDir      string `mapstructure:"must-gather-dir"`
 	MustGatherMaxBytes int    `mapstructure:"must-gather-max-bytes"`
-	MustGatherMaxFiles int    `mapstructure:"must-gather-max-files"`
+	// MustGatherRetention and MustGatherQuotaBytes bound the archives the must_gather tool keeps.
+	MustGatherRetention  time.Duration `mapstructure:"must-gather-retention"`
+	MustGatherQuotaBytes int           `mapstructure:"must-gather-quota-bytes"`
+	MustGatherMaxFiles   int           `mapstructure:"must-gather-max-files"`
 
 	InsecureNoAuth bool `mapstructure:"insecure-no-auth"`
 	// AllowUnauthenticatedNonLoopback lets a server without authentication listen beyond loopback.

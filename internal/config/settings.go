@@ -6,6 +6,7 @@ package config
 
 import (
 	"fmt"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/archives"
 	"strings"
 	"time"
 
@@ -196,6 +197,10 @@ func baseSettings() []Setting {
 			Usage: "serve offline from a must-gather folder or .tar.gz instead of a hub (no hub is contacted; write tools are absent)"},
 		{Name: "must-gather-dir", Kind: KindString, Default: "", Commands: allCmds,
 			Usage: "folder where collected must-gather archives are written (default: the current folder for the CLI, the system temp folder for the server)"},
+		{Name: "must-gather-retention", Kind: KindDuration, Default: archives.DefaultRetention, Commands: serveOnly,
+			Usage: "how long an archive the must_gather tool collected is kept (a resource of its collector) before it is deleted"},
+		{Name: "must-gather-quota-bytes", Kind: KindInt, Default: archives.DefaultQuotaBytes, Commands: serveOnly,
+			Usage: "most disk the kept must_gather archives take together; a collection that would exceed it is refused"},
 		{Name: "must-gather-max-bytes", Kind: KindInt, Default: 8 << 30, Commands: allCmds,
 			Usage: "largest unpacked size of a must-gather archive the server opens"},
 		{Name: "must-gather-max-files", Kind: KindInt, Default: 1_000_000, Commands: allCmds,

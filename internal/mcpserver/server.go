@@ -57,6 +57,9 @@ func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger) *server.MCPSe
 	// middleware comes first, so that the audit line sees the task's own context.
 	hooks := &server.Hooks{}
 	opts = append(opts, newTasks(nil).options(hooks)...)
+	if deps.Archives != nil {
+		listArchives(hooks, deps.Archives)
+	}
 	opts = append(opts, server.WithHooks(hooks))
 	completions := tools.NewCompletions(deps)
 	opts = append(opts, server.WithCompletions(), server.WithPromptCompletionProvider(completions), server.WithResourceCompletionProvider(completions))
