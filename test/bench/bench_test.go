@@ -29,12 +29,17 @@ var shared struct {
 	tmp       string
 	// proxies stand for distant clusters (latency_bench_test.go), started once.
 	proxies *latencyProxies
+	// grants reports the simulated clusters' grant ManifestWorks applied (simgrants_test.go).
+	grants *simulatedGrants
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
 	if shared.proxies != nil {
 		shared.proxies.stop()
+	}
+	if shared.grants != nil {
+		shared.grants.stop()
 	}
 	if shared.hub != nil {
 		shared.hub.Stop()

@@ -3,24 +3,17 @@ package bench
 import (
 	"context"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
@@ -61,8 +54,8 @@ func BenchmarkMetricsRange100(b *testing.B) {
 	}
 	started := time.Now()
 	grantPrometheusProxy(b)
-	storeURL := startStorePrometheus(b, spoke.PrometheusURL, 100)
-	waitStore(b, storeURL, 100)
+	store := startStorePrometheus(b, spoke.PrometheusURL, 100)
+	waitStore(b, store, 100)
 	if rest := 3*time.Minute - time.Since(started); rest > 0 {
 		time.Sleep(rest) // a few points of rate over the range in both stores
 	}
@@ -72,7 +65,7 @@ func BenchmarkMetricsRange100(b *testing.B) {
 	}
 	c, cmd := stdioServer(b, "--kubeconfig", kubeconfig, "--read-only", "--manifestwork-grant",
 		"--metrics-cluster-service", "http:"+fleet.ClusterMonitoringNamespace+"/"+fleet.PrometheusService+":"+strconv.Itoa(fleet.PrometheusServicePort),
-		"--metrics-url", storeURL)
+		"--metrics-url", store.URL)
 	for _, src := range []struct{ name, source string }{{"hub-store", "url"}, {"cluster", "cluster"}} {
 		b.Run("source="+src.name, func(b *testing.B) {
 			if src.source == "cluster" {
@@ -176,8 +169,8 @@ func grantPrometheusProxy(b *testing.B) {
 
 // startStorePrometheus runs the fleet's Prometheus as a fleet store of n clusters (sim-000 ...): n scrape
 // jobs federating the API server's request counters from the Prometheus at source, each labelling its
-// series cluster=<simulated name>. It is stopped when the benchmark ends; it returns its URL.
-func startStorePrometheus(b *testing.B, source string, n int) string {
+// series cluster=<simulated name>. It is stopped when the benchmark ends.
+func startStorePrometheus(b *testing.B, source string, n int) *fleet.Prometheus {
 	b.Helper()
 	u, err := url.Parse(source)
 	if err != nil {
@@ -203,54 +196,21 @@ func startStorePrometheus(b *testing.B, source string, n int) string {
     replacement: %s
 `, name, u.Host, fleet.MetricsClusterLabel, name)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "prometheus.yml"), []byte(cfg.String()), 0o600); err != nil {
-		b.Fatal(err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	prom, err := shared.hub.StartPrometheus(context.Background(), dir, cfg.String())
 	if err != nil {
 		b.Fatal(err)
 	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	cmd := exec.Command(shared.hub.Binary("prometheus"), "--config.file="+filepath.Join(dir, "prometheus.yml"),
-		"--storage.tsdb.path="+filepath.Join(dir, "data"), "--web.listen-address="+addr, "--log.level=warn")
-	logf, err := os.Create(filepath.Join(dir, "prometheus.log"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		_ = cmd.Wait()
-		logf.Close()
-	})
-	return "http://" + addr
+	b.Cleanup(prom.Stop)
+	return prom
 }
 
 // waitStore waits until the store answers the benchmark's query for n clusters.
-func waitStore(b *testing.B, storeURL string, n int) {
+func waitStore(b *testing.B, store *fleet.Prometheus, n int) {
 	b.Helper()
-	q := url.Values{"query": {`count(count by (cluster) (rate(apiserver_request_total{cluster=~"sim-.*"}[5m])))`}}
-	var last string
-	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodGet, storeURL+"/api/v1/query?"+q.Encode(), nil)
-		if err != nil {
-			return false, err
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			last = err.Error()
-			return false, nil
-		}
-		body, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		last = string(body)
-		return strings.Contains(last, fmt.Sprintf(`,"%d"]`, n)), nil
-	})
-	if err != nil {
-		b.Fatalf("the store Prometheus never held %d clusters' series: %v; last answer: %.500s", n, err, last)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if _, err := store.Query(ctx, `count(count by (cluster) (rate(apiserver_request_total{cluster=~"sim-.*"}[5m])))`,
+		func(body string) bool { return strings.Contains(body, fmt.Sprintf(`,"%d"]`, n)) }); err != nil {
+		b.Fatalf("the store Prometheus never held %d clusters' series: %v", n, err)
 	}
 }
