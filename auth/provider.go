@@ -67,6 +67,10 @@ type Options struct {
 	// ("scheme:name:port"): the server's ClusterRole on spokes may get services/proxy of that name and
 	// no other. Empty: no such rule.
 	MetricsProxyName string
+	// WrapTransport, when set, wraps every spoke client's transport (the server's request tracing).
+	WrapTransport func(http.RoundTripper) http.RoundTripper
+	// OnProvision, when set, is told how each provisioning of a cluster's credentials went.
+	OnProvision func(took time.Duration, err error)
 }
 
 // Role is the ClusterRole the options bind on spokes.
@@ -199,6 +203,13 @@ func (p *Provider) Forget(cluster string) {
 	p.mu.Unlock()
 }
 
+// CachedClusters is how many clusters' credentials and clients are held in memory.
+func (p *Provider) CachedClusters() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.cache.Len()
+}
+
 func (p *Provider) spoke(ctx context.Context, t ocm.Target) (*spoke, error) {
 	p.mu.Lock()
 	v, ok := p.cache.Get(t.Name)
@@ -208,7 +219,11 @@ func (p *Provider) spoke(ctx context.Context, t ocm.Target) (*spoke, error) {
 	}
 	// Concurrent first calls to one cluster provision it once.
 	res, err, _ := p.flight.Do(t.Name, func() (any, error) {
+		began := time.Now()
 		s, err := p.provision(ctx, t)
+		if p.opts.OnProvision != nil {
+			p.opts.OnProvision(time.Since(began), err)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -235,7 +250,14 @@ func (p *Provider) configFor(cluster string, s *spoke) *rest.Config {
 		UserAgent:       p.hub.Config.UserAgent,
 	}
 	src := s.src
-	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper { return &tokenTransport{src: src, next: rt} }
+	wrap := p.opts.WrapTransport
+	cfg.WrapTransport = func(rt http.RoundTripper) http.RoundTripper {
+		var out http.RoundTripper = &tokenTransport{src: src, next: rt}
+		if wrap != nil {
+			out = wrap(out)
+		}
+		return out
+	}
 	return cfg
 }
 

@@ -28,6 +28,17 @@ func outcomeOf(err error) string {
 	return "failed"
 }
 
+// clusterOutcome names a cluster's outcome for the server's metrics: ok, denied, timeout or failed.
+func clusterOutcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	if o := outcomeOf(err); o != "timed out" {
+		return o
+	}
+	return "timeout"
+}
+
 // RunData is the kubectl tool's structured answer: how every cluster fared (the text holds kubectl's
 // own output).
 type RunData struct {

@@ -19,6 +19,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/fanout"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/telemetry"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -275,7 +276,9 @@ func skippedLines(skipped map[string]string) string {
 //
 // shown is how much of the output the answer can show (0: all of it, up to the engine's cap): the
 // command stops there, and a get stops fetching pages once it has more than that to print.
-func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration, shown int) kubectl.Result {
+func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, manifest string, timeout time.Duration, shown int) (res kubectl.Result) {
+	ctx, done := telemetry.Cluster(ctx, t.Name)
+	defer func() { done(clusterOutcome(res.Err)) }()
 	timedOut := func() kubectl.Result {
 		return kubectl.Result{Err: fmt.Errorf("cluster %s did not finish within %s: %w", t.Name, timeout, kubectl.ErrTimeout)}
 	}
@@ -293,7 +296,7 @@ func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, mani
 	if left <= 0 {
 		return timedOut()
 	}
-	res := d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: left, OutputBytes: shown})
+	res = d.Kubectl.Run(ctx, kubectl.Request{Key: t.Name + "|" + cfg.Host, Config: cfg, Plan: plan, Manifest: manifest, Timeout: left, OutputBytes: shown})
 	if res.Err != nil {
 		if errors.Is(res.Err, kubectl.ErrTimeout) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			res.Err = fmt.Errorf("cluster %s did not finish within %s (raise the timeout argument, or check the cluster with cluster_status): %w", t.Name, timeout, kubectl.ErrTimeout)
@@ -310,6 +313,7 @@ func (d Deps) runOne(ctx context.Context, t ocm.Target, plan *kubectl.Plan, mani
 // progress, when set, hears about each target as it finishes.
 func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, progress func(done, total int, msg string), fn func(context.Context, ocm.Target) kubectl.Result) []clusterRun {
 	runs := make([]clusterRun, len(targets))
+	telemetry.FanOut(ctx, len(targets))
 	var mu sync.Mutex
 	finished := 0
 	var notStarted []string
@@ -328,6 +332,7 @@ func (d Deps) fanOut(ctx context.Context, targets []ocm.Target, progress func(do
 		progress(finished, len(targets), msg)
 	}, func(i int, err error) {
 		name := targets[i].Name
+		telemetry.Skipped(ctx, name)
 		why := fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection, or raise the timeout argument): %w", name, kubectl.ErrTimeout)
 		if errors.Is(err, context.Canceled) {
 			why = fmt.Errorf("cluster %s was not started: the call was cancelled", name)

@@ -15,6 +15,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/fanout"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/kubectl"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/telemetry"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -286,9 +287,12 @@ type clusterAnswer struct {
 func (d Deps) metricsFanOut(ctx context.Context, p *metricsPlan, fn func(context.Context, *metrics.Client) (any, error)) []clusterAnswer {
 	out := make([]clusterAnswer, len(p.targets))
 	svc := d.Metrics.Config().ClusterService
+	telemetry.FanOut(ctx, len(p.targets))
 	fanout.Run(ctx, len(p.targets), d.FanOutConcurrency, func(ctx context.Context, i int) {
 		t := p.targets[i]
 		out[i] = clusterAnswer{cluster: t.Name}
+		ctx, done := telemetry.Cluster(ctx, t.Name)
+		defer func() { done(clusterOutcome(out[i].err)) }()
 		cfg, err := d.Clusters.RESTConfig(ctx, t)
 		if err != nil {
 			out[i].err = err
@@ -310,6 +314,7 @@ func (d Deps) metricsFanOut(ctx context.Context, p *metricsPlan, fn func(context
 		}
 	}, func(i int, _ error) {
 		name := p.targets[i].Name
+		telemetry.Skipped(ctx, name)
 		out[i] = clusterAnswer{cluster: name, err: fmt.Errorf("cluster %s was not started before the call's deadline (narrow the selection): %w", name, kubectl.ErrTimeout)}
 	})
 	return out

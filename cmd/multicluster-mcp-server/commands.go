@@ -27,6 +27,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/metrics"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/policy"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/runbooks"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/telemetry"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
@@ -98,8 +99,13 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	memlimit.Apply(limit)
 	log.Info("memory limit", zap.Int64("bytes", limit.Bytes), zap.String("from", limit.From))
+	tel, stopTelemetry, err := startTelemetry(cmd.Context(), cfg, log)
+	if err != nil {
+		return err
+	}
+	defer stopTelemetry()
 	if cfg.MustGather != "" {
-		return serveOffline(cmd, cfg, log)
+		return serveOffline(cmd, cfg, log, tel)
 	}
 	// The policies compile before anything else: a file that does not stops the server at once.
 	pol, err := policy.New(cmd.Context(), cfg.Policy())
@@ -108,7 +114,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	log.Info("policy", zap.Strings("builtin", pol.Builtin()), zap.Strings("files", pol.Files()),
 		zap.Strings("disabled", cfg.PolicyDisable), zap.Strings("productionGroups", cfg.PolicyProductionGroups), zap.Duration("timeout", pol.Timeout()))
-	hub, registry, provider, err := connectFleet(cmd.Context(), cfg)
+	hub, registry, provider, err := connectFleet(cmd.Context(), cfg, tel)
 	if err != nil {
 		return err
 	}
@@ -180,8 +186,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		MustGatherDir:     gatherDir,
 		Authz:             newAuthorizer(hub, cfg),
 		Index:             idx,
-	}, sh.audit)
-	opts := serveOptions(cfg)
+	}, sh.audit, toolMiddlewares(tel)...)
+	tel.Gauge("mcmcp_cache_entries", "Entries of the server's caches: spoke-clients (clusters' credentials and clients), kubectl-connections (clusters' connections and API discovery).",
+		map[string]string{"cache": "spoke-clients"}, func() float64 { return float64(provider.CachedClusters()) })
+	tel.Gauge("mcmcp_cache_entries", "Entries of the server's caches: spoke-clients (clusters' credentials and clients), kubectl-connections (clusters' connections and API discovery).",
+		map[string]string{"cache": "kubectl-connections"}, func() float64 { return float64(sh.engine.CachedConnections()) })
+	opts := serveOptions(cfg, tel)
 	opts.Ready = registry.Ready
 	if !cfg.InsecureNoAuth {
 		opts.Guard.Authenticator = auth.NewAuthenticator(hub.Kube, auth.AuthenticatorOptions{
@@ -191,7 +201,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	return mcpserver.Serve(cmd.Context(), s, log, opts)
 }
 
-func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
+func serveOptions(cfg *config.Config, tel *telemetry.Telemetry) mcpserver.ServeOptions {
 	proxies, _ := config.ParseTrustedProxies(cfg.TrustedProxies) // validated when loaded
 	sessionKey, _ := cfg.SessionKey()                            // validated when loaded
 	var audiences []string
@@ -218,6 +228,7 @@ func serveOptions(cfg *config.Config) mcpserver.ServeOptions {
 			AuthBurst:                       2 * cfg.AuthRateLimit,
 			TrustedProxies:                  proxies,
 			Resource:                        mcpserver.ProtectedResource{Resource: cfg.OAuthResource, AuthorizationServers: cfg.OAuthAuthorizationServers},
+			OnRefuse:                        tel.HTTPRefused,
 		},
 	}
 }
@@ -268,7 +279,7 @@ func mustGatherDir(cfg *config.Config, fallback string) string {
 
 // connectFleet connects to the hub, starts the cluster registry's informers (they stop with ctx) and
 // builds the spoke credential provider: what both serve and must-gather stand on.
-func connectFleet(ctx context.Context, cfg *config.Config) (*ocm.Hub, *ocm.Registry, *auth.Provider, error) {
+func connectFleet(ctx context.Context, cfg *config.Config, tel *telemetry.Telemetry) (*ocm.Hub, *ocm.Registry, *auth.Provider, error) {
 	hub, err := ocm.ConnectHub(ocm.HubOptions{
 		Kubeconfig: cfg.Kubeconfig,
 		Context:    cfg.Context,
@@ -283,14 +294,14 @@ func connectFleet(ctx context.Context, cfg *config.Config) (*ocm.Hub, *ocm.Regis
 		return nil, nil, nil, err
 	}
 	registry.Start(ctx)
-	provider, err := newProvider(hub, registry, cfg)
+	provider, err := newProvider(hub, registry, cfg, tel)
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	return hub, registry, provider, nil
 }
 
-func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*auth.Provider, error) {
+func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config, tel *telemetry.Telemetry) (*auth.Provider, error) {
 	o := auth.Options{
 		MSAName:           cfg.MSAName,
 		ClusterRole:       cfg.SpokeClusterRole,
@@ -301,6 +312,9 @@ func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config) (*aut
 		HubTimeout:        cfg.HubTimeout,
 		ProxyURL:          cfg.ClusterProxyURL,
 		CacheSize:         cfg.ClientCacheSize,
+	}
+	if tel != nil {
+		o.WrapTransport, o.OnProvision = tel.WrapTransport, tel.Provisioned
 	}
 	if _, svc := cfg.MetricsServices(); !svc.IsZero() {
 		o.MetricsProxyName = svc.ProxyName()
@@ -375,7 +389,7 @@ func newEngine(cfg *config.Config) (*kubectl.Engine, func(), error) {
 }
 
 // serveOffline answers from a must-gather archive: no hub, no credentials, no write tool.
-func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error {
+func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger, tel *telemetry.Telemetry) error {
 	began := time.Now()
 	archive, err := mustgather.Open(cfg.MustGather, mustgather.OpenOptions{
 		Limits: mustgather.Limits{MaxBytes: int64(cfg.MustGatherMaxBytes), MaxFiles: cfg.MustGatherMaxFiles},
@@ -423,8 +437,8 @@ func serveOffline(cmd *cobra.Command, cfg *config.Config, log *zap.Logger) error
 		FanOutConcurrency: cfg.FanOutConcurrency,
 		Log:               log,
 		Now:               func() time.Time { return ref },
-	}, sh.audit)
-	opts := serveOptions(cfg)
+	}, sh.audit, toolMiddlewares(tel)...)
+	opts := serveOptions(cfg, tel)
 	// An archive holds no identities to check tokens against: offline HTTP serves without authentication,
 	// on loopback only unless --allow-unauthenticated-non-loopback.
 	opts.Guard.InsecureNoAuth = true

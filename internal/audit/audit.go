@@ -106,6 +106,46 @@ func Policy(ctx context.Context, rules ...string) {
 	}
 }
 
+// Summary is what the deciding parts noted during one call.
+type Summary struct {
+	Clusters, Denied []string
+	// Decision is allowed, refused, denied (every cluster) or partially denied.
+	Decision             string
+	Refused              string
+	Approval, ApprovedBy string
+	Guardrails, Policy   []string
+	Budget               string
+}
+
+// Summary copies what the record holds.
+func (r *Record) Summary() Summary {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	s := Summary{Clusters: append([]string(nil), r.clusters...), Denied: append([]string(nil), r.denied...),
+		Refused: r.refused, Approval: r.approval, ApprovedBy: r.approvedBy,
+		Guardrails: append([]string(nil), r.guardrails...), Policy: append([]string(nil), r.policy...), Budget: r.budget}
+	switch {
+	case r.refused != "":
+		s.Decision = "refused"
+	case len(r.denied) > 0 && len(r.clusters) == 0:
+		s.Decision = "denied"
+	case len(r.denied) > 0:
+		s.Decision = "partially denied"
+	default:
+		s.Decision = "allowed"
+	}
+	return s
+}
+
+// SummaryFrom returns the summary of the call ctx belongs to, if the audit middleware opened a record.
+func SummaryFrom(ctx context.Context) (Summary, bool) {
+	r := from(ctx)
+	if r == nil {
+		return Summary{}, false
+	}
+	return r.Summary(), true
+}
+
 // Logger writes audit lines.
 type Logger struct{ z *zap.Logger }
 
@@ -161,37 +201,29 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 	if _, ok := args["manifest"]; ok {
 		fields = append(fields, zap.Bool("manifest", true)) // its content is never logged
 	}
-	rec.mu.Lock()
-	decision := "allowed"
-	switch {
-	case rec.refused != "":
-		decision = "refused"
-		fields = append(fields, zap.String("reason", rec.refused))
-	case len(rec.denied) > 0 && len(rec.clusters) == 0:
-		decision = "denied"
-	case len(rec.denied) > 0:
-		decision = "partially denied"
+	sum := rec.Summary()
+	if sum.Refused != "" {
+		fields = append(fields, zap.String("reason", sum.Refused))
 	}
-	fields = append(fields, zap.Strings("clusters", rec.clusters), zap.String("decision", decision))
-	if len(rec.denied) > 0 {
-		fields = append(fields, zap.Strings("denied", rec.denied))
+	fields = append(fields, zap.Strings("clusters", sum.Clusters), zap.String("decision", sum.Decision))
+	if len(sum.Denied) > 0 {
+		fields = append(fields, zap.Strings("denied", sum.Denied))
 	}
-	if len(rec.guardrails) > 0 {
-		fields = append(fields, zap.Strings("guardrails", rec.guardrails))
+	if len(sum.Guardrails) > 0 {
+		fields = append(fields, zap.Strings("guardrails", sum.Guardrails))
 	}
-	if rec.budget != "" {
-		fields = append(fields, zap.String("budget", rec.budget))
+	if sum.Budget != "" {
+		fields = append(fields, zap.String("budget", sum.Budget))
 	}
-	if len(rec.policy) > 0 {
-		fields = append(fields, zap.Strings("policy", rec.policy))
+	if len(sum.Policy) > 0 {
+		fields = append(fields, zap.Strings("policy", sum.Policy))
 	}
-	if rec.approval != "" {
-		fields = append(fields, zap.String("approval", rec.approval))
-		if rec.approvedBy != "" {
-			fields = append(fields, zap.String("approvedBy", rec.approvedBy))
+	if sum.Approval != "" {
+		fields = append(fields, zap.String("approval", sum.Approval))
+		if sum.ApprovedBy != "" {
+			fields = append(fields, zap.String("approvedBy", sum.ApprovedBy))
 		}
 	}
-	rec.mu.Unlock()
 	outcome := "ok"
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):

@@ -104,7 +104,8 @@ type Config struct {
 	AuthzWrite                      string   `mapstructure:"authz-write"`
 	Runbooks                        string   `mapstructure:"runbooks"`
 
-	IndexConfig `mapstructure:",squash"`
+	IndexConfig     `mapstructure:",squash"`
+	TelemetryConfig `mapstructure:",squash"`
 
 	MetricsHubService     string        `mapstructure:"metrics-hub-service"`
 	MetricsClusterService string        `mapstructure:"metrics-cluster-service"`
@@ -535,6 +536,9 @@ func (c *Config) validate() error {
 		return &Error{Setting: "trusted-proxies", Err: err}
 	}
 	if err := c.checkUnauthenticatedListen(); err != nil {
+		return err
+	}
+	if err := c.validateTelemetry(); err != nil {
 		return err
 	}
 	if err := c.validateIndex(); err != nil {

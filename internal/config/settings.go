@@ -76,6 +76,7 @@ var (
 func Settings() []Setting {
 	out := append(baseSettings(), budgetSettings()...)
 	out = append(out, indexSettings()...)
+	out = append(out, telemetrySettings()...)
 	return append(out, metricsSettings()...)
 }
 

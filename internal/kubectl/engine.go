@@ -84,6 +84,13 @@ type Engine struct {
 	snapshots *snapshots
 }
 
+// CachedConnections is how many clusters' connections and discovery the engine holds.
+func (e *Engine) CachedConnections() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.discovery.Len()
+}
+
 // NewEngine prepares the engine. kubectl's fatal-error hook is process-global: it is set once, to a
 // panic that each call recovers in its own goroutine, instead of os.Exit.
 func NewEngine(o Options) (*Engine, error) {

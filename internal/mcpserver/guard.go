@@ -56,6 +56,8 @@ type GuardOptions struct {
 	Now func() time.Time
 	// Resource is what a 401's challenge points clients to (the protected resource metadata).
 	Resource ProtectedResource
+	// OnRefuse, when set, is told the kind of every request the guard refuses (the server's metrics).
+	OnRefuse func(kind string)
 }
 
 // limiterCacheSize bounds how many callers' and client addresses' rate limiters are kept; the least
@@ -84,6 +86,7 @@ func newGuard(o GuardOptions, log *zap.Logger) *guard {
 func (g *guard) wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !g.originAllowed(r) {
+			g.refused("forbidden_origin")
 			httpError(w, http.StatusForbidden, "forbidden", "the request's Origin "+r.Header.Get("Origin")+" is not allowed (DNS rebinding protection); set --allowed-origins to accept it")
 			return
 		}
@@ -100,6 +103,7 @@ func (g *guard) wrap(next http.Handler) http.Handler {
 			r = r.WithContext(auth.WithCaller(r.Context(), caller))
 		}
 		if lim := g.limiter(g.callers, key, g.opts.RatePerSecond, g.opts.RateBurst); lim != nil && !lim.AllowN(g.opts.Now(), 1) {
+			g.refused("rate_limited")
 			tooMany(w, lim, "too many requests from "+key+": slow down")
 			return
 		}
@@ -133,6 +137,7 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request) (*auth.Call
 			}
 			w.Header().Set("WWW-Authenticate", challenge)
 		}
+		g.refused(kind)
 		httpError(w, code, kind, msg)
 		return nil, false
 	}
@@ -166,8 +171,15 @@ func (g *guard) authenticate(w http.ResponseWriter, r *http.Request) (*auth.Call
 	}
 }
 
+func (g *guard) refused(kind string) {
+	if g.opts.OnRefuse != nil {
+		g.opts.OnRefuse(kind)
+	}
+}
+
 func (g *guard) throttled(w http.ResponseWriter, lim *rate.Limiter, client string) {
 	g.log.Debug("authentication throttled", zap.String("client", client))
+	g.refused("auth_rate_limited")
 	tooMany(w, lim, "too many unauthenticated requests or new tokens from "+client+": wait, then retry with a valid token")
 }
 

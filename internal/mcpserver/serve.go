@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
+	"go.opentelemetry.io/otel/propagation"
 	"go.uber.org/zap"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/auth"
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/logging"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/telemetry"
 )
 
 // HTTP paths served on one listener.
@@ -76,6 +78,8 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 	serveCtx := ctx
 	withCaller := func(ctx context.Context, r *http.Request) context.Context {
 		ctx = withServerContext(ctx, serveCtx)
+		// A traceparent header makes the request's tool spans children of the client's.
+		ctx = telemetry.FromHTTPHeaders(ctx, propagation.HeaderCarrier(r.Header))
 		if c := auth.CallerFrom(r.Context()); c != nil {
 			return auth.WithCaller(ctx, c)
 		}

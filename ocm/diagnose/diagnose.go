@@ -17,6 +17,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/fanout"
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/telemetry"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
 )
 
@@ -204,8 +205,17 @@ func (r *Runner) fleet(ctx context.Context) ([]Finding, error) {
 	}
 	// A cluster not started before the deadline fails the diagnosis with the context's error.
 	fanout.Run(ctx, len(names), limit, func(ctx context.Context, i int) {
+		ctx, done := telemetry.Cluster(ctx, names[i])
 		per[i], errs[i] = r.cluster(ctx, names[i])
-	}, func(i int, err error) { errs[i] = err })
+		outcome := "ok"
+		if errs[i] != nil {
+			outcome = "failed"
+		}
+		done(outcome)
+	}, func(i int, err error) {
+		telemetry.Skipped(ctx, names[i])
+		errs[i] = err
+	})
 	var all []Finding
 	for i := range names {
 		if errs[i] != nil {

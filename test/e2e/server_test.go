@@ -149,13 +149,16 @@ func startHTTPServer(t *testing.T, args ...string) *httpServer {
 }
 
 // listenAddress finds the address in the JSON log line announcing the HTTP listener.
-func listenAddress(logs string) string {
+func listenAddress(logs string) string { return loggedAddress(logs, "serving MCP over HTTP") }
+
+// loggedAddress finds the address field of the first JSON log line with the message msg.
+func loggedAddress(logs, msg string) string {
 	for _, raw := range strings.Split(logs, "\n") {
 		var line struct {
 			Msg     string `json:"msg"`
 			Address string `json:"address"`
 		}
-		if json.Unmarshal([]byte(raw), &line) == nil && line.Msg == "serving MCP over HTTP" {
+		if json.Unmarshal([]byte(raw), &line) == nil && line.Msg == msg {
 			return line.Address
 		}
 	}
