@@ -71,6 +71,9 @@ type Options struct {
 	WrapTransport func(http.RoundTripper) http.RoundTripper
 	// OnProvision, when set, is told how each provisioning of a cluster's credentials went.
 	OnProvision func(took time.Duration, err error)
+	// Scope, when set, refuses the clusters the server may not reach (those its add-on Placements do not
+	// select) before any credential is made for them.
+	Scope func(cluster string) error
 }
 
 // Role is the ClusterRole the options bind on spokes.
@@ -211,6 +214,11 @@ func (p *Provider) CachedClusters() int {
 }
 
 func (p *Provider) spoke(ctx context.Context, t ocm.Target) (*spoke, error) {
+	if p.opts.Scope != nil {
+		if err := p.opts.Scope(t.Name); err != nil {
+			return nil, err
+		}
+	}
 	p.mu.Lock()
 	v, ok := p.cache.Get(t.Name)
 	p.mu.Unlock()

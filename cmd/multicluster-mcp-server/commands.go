@@ -31,6 +31,7 @@ import (
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/version"
 	"github.com/ocm-fleet/multicluster-mcp-server/mustgather"
 	"github.com/ocm-fleet/multicluster-mcp-server/ocm"
+	"github.com/ocm-fleet/multicluster-mcp-server/ocm/selfaddon"
 	"github.com/ocm-fleet/multicluster-mcp-server/tools"
 )
 
@@ -114,9 +115,12 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 	}
 	log.Info("policy", zap.Strings("builtin", pol.Builtin()), zap.Strings("files", pol.Files()),
 		zap.Strings("disabled", cfg.PolicyDisable), zap.Strings("productionGroups", cfg.PolicyProductionGroups), zap.Duration("timeout", pol.Timeout()))
-	hub, registry, provider, err := connectFleet(cmd.Context(), cfg, tel)
+	hub, registry, provider, addon, err := connectFleet(cmd.Context(), cfg, tel, log)
 	if err != nil {
 		return err
+	}
+	if addon != nil {
+		go addon.Report(cmd.Context(), log.Named("addon"), addonCheck(registry, provider))
 	}
 	log.Info("starting", zap.String("version", version.Version()), zap.String("hub", hub.Name),
 		zap.String("transport", cfg.Transport), zap.Bool("readOnly", cfg.ReadOnly))
@@ -279,7 +283,7 @@ func mustGatherDir(cfg *config.Config, fallback string) string {
 
 // connectFleet connects to the hub, starts the cluster registry's informers (they stop with ctx) and
 // builds the spoke credential provider: what both serve and must-gather stand on.
-func connectFleet(ctx context.Context, cfg *config.Config, tel *telemetry.Telemetry) (*ocm.Hub, *ocm.Registry, *auth.Provider, error) {
+func connectFleet(ctx context.Context, cfg *config.Config, tel *telemetry.Telemetry, log *zap.Logger) (*ocm.Hub, *ocm.Registry, *auth.Provider, *selfaddon.Addon, error) {
 	hub, err := ocm.ConnectHub(ocm.HubOptions{
 		Kubeconfig: cfg.Kubeconfig,
 		Context:    cfg.Context,
@@ -287,21 +291,25 @@ func connectFleet(ctx context.Context, cfg *config.Config, tel *telemetry.Teleme
 		UserAgent:  mcpserver.Name + "/" + version.Version(),
 	})
 	if err != nil {
-		return nil, nil, nil, &config.Error{Setting: "kubeconfig", Err: err}
+		return nil, nil, nil, nil, &config.Error{Setting: "kubeconfig", Err: err}
 	}
 	registry, err := ocm.NewRegistry(hub)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	registry.Start(ctx)
-	provider, err := newProvider(hub, registry, cfg, tel)
+	addon, err := startAddon(ctx, cfg, hub, log)
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	return hub, registry, provider, nil
+	provider, err := newProvider(hub, registry, cfg, tel, addon)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return hub, registry, provider, addon, nil
 }
 
-func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config, tel *telemetry.Telemetry) (*auth.Provider, error) {
+func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config, tel *telemetry.Telemetry, addon *selfaddon.Addon) (*auth.Provider, error) {
 	o := auth.Options{
 		MSAName:           cfg.MSAName,
 		ClusterRole:       cfg.SpokeClusterRole,
@@ -315,6 +323,9 @@ func newProvider(hub *ocm.Hub, registry *ocm.Registry, cfg *config.Config, tel *
 	}
 	if tel != nil {
 		o.WrapTransport, o.OnProvision = tel.WrapTransport, tel.Provisioned
+	}
+	if addon != nil {
+		o.Scope = addon.Allows
 	}
 	if _, svc := cfg.MetricsServices(); !svc.IsZero() {
 		o.MetricsProxyName = svc.ProxyName()

@@ -31,7 +31,7 @@ func newMustGatherCommand() *cobra.Command {
 				return err
 			}
 			defer func() { _ = log.Sync() }()
-			_, registry, provider, err := connectFleet(cmd.Context(), cfg, nil)
+			_, registry, provider, _, err := connectFleet(cmd.Context(), cfg, nil, log)
 			if err != nil {
 				return err
 			}

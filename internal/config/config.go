@@ -106,6 +106,7 @@ type Config struct {
 
 	IndexConfig     `mapstructure:",squash"`
 	TelemetryConfig `mapstructure:",squash"`
+	AddonConfig     `mapstructure:",squash"`
 
 	MetricsHubService     string        `mapstructure:"metrics-hub-service"`
 	MetricsClusterService string        `mapstructure:"metrics-cluster-service"`
@@ -539,6 +540,9 @@ func (c *Config) validate() error {
 		return err
 	}
 	if err := c.validateTelemetry(); err != nil {
+		return err
+	}
+	if err := c.validateAddon(); err != nil {
 		return err
 	}
 	if err := c.validateIndex(); err != nil {

@@ -77,6 +77,7 @@ func Settings() []Setting {
 	out := append(baseSettings(), budgetSettings()...)
 	out = append(out, indexSettings()...)
 	out = append(out, telemetrySettings()...)
+	out = append(out, addonSettings()...)
 	return append(out, metricsSettings()...)
 }
 

@@ -123,22 +123,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 	apply(t, pick(ro, "ServiceAccount", "ClusterRole", "ClusterRoleBinding"), false)
 
 	ctx := context.Background()
-	tr, err := env.fleet.Hub.Kube.CoreV1().ServiceAccounts("multicluster-mcp-server").CreateToken(ctx, "multicluster-mcp-server",
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.rememberToken(tr.Status.Token)
-	_, _, ca := env.fleet.ServingCert()
-	kubeconfig := filepath.Join(t.TempDir(), "sa.kubeconfig")
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["hub"] = &clientcmdapi.Cluster{Server: env.fleet.Hub.URL, CertificateAuthority: ca}
-	cfg.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts["sa"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "sa"}
-	cfg.CurrentContext = "sa"
-	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := manifestsKubeconfig(t)
 
 	t.Run("every tool path works with exactly that role", func(t *testing.T) {
 		srv := startHTTPServer(t, "--kubeconfig", kubeconfig, "--must-gather-dir", t.TempDir(), "--approval", "none")
@@ -269,4 +254,27 @@ func TestManifestsOnTheHub(t *testing.T) {
 			}
 		}
 	})
+}
+
+// manifestsKubeconfig is a hub kubeconfig with a token of exactly the manifests' ServiceAccount.
+func manifestsKubeconfig(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	tr, err := env.fleet.Hub.Kube.CoreV1().ServiceAccounts("multicluster-mcp-server").CreateToken(ctx, "multicluster-mcp-server",
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env.rememberToken(tr.Status.Token)
+	_, _, ca := env.fleet.ServingCert()
+	kubeconfig := filepath.Join(t.TempDir(), "sa.kubeconfig")
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["hub"] = &clientcmdapi.Cluster{Server: env.fleet.Hub.URL, CertificateAuthority: ca}
+	cfg.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
+	cfg.Contexts["sa"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "sa"}
+	cfg.CurrentContext = "sa"
+	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig
 }
