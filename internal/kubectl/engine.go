@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"go.opentelemetry.io/otel/trace"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/cli-runtime/pkg/genericiooptions"
 	"k8s.io/client-go/discovery"
@@ -477,7 +478,13 @@ type callContext struct {
 }
 
 func (c *callContext) RoundTrip(req *http.Request) (*http.Response, error) {
-	rctx, cancel := context.WithCancel(req.Context())
+	rctx := req.Context()
+	// kubectl makes its requests without the call's context: the call's span (its cluster's, when the
+	// server traces) becomes the parent of the request's.
+	if span := trace.SpanFromContext(c.ctx); span.SpanContext().IsValid() && !trace.SpanContextFromContext(rctx).IsValid() {
+		rctx = trace.ContextWithSpan(rctx, span)
+	}
+	rctx, cancel := context.WithCancel(rctx)
 	// Not cancelled on return: the body is still being read. It ends with the call.
 	context.AfterFunc(c.ctx, cancel)
 	return c.next.RoundTrip(req.WithContext(rctx))

@@ -118,13 +118,16 @@ func (t *Telemetry) Gauge(name, help string, labels prometheus.Labels, fn func()
 }
 
 // WrapTransport instruments an API client's transport: one span per request, child of the span in the
-// request's context (the cluster's, under the tool call's). Without tracing it returns rt as it is.
+// request's context (the cluster's, under the tool call's); requests without one are not traced.
+// Without tracing it returns rt as it is.
 func (t *Telemetry) WrapTransport(rt http.RoundTripper) http.RoundTripper {
 	if t == nil || t.sdk == nil {
 		return rt
 	}
 	return otelhttp.NewTransport(rt, otelhttp.WithTracerProvider(t.sdk),
 		otelhttp.WithPropagators(propagation.TraceContext{}),
+		// Requests outside a traced call (shared discovery, informers) would each start a trace of their own.
+		otelhttp.WithFilter(func(r *http.Request) bool { return trace.SpanContextFromContext(r.Context()).IsValid() }),
 		otelhttp.WithSpanNameFormatter(func(_ string, r *http.Request) string { return r.Method + " " + r.URL.Path }))
 }
 
