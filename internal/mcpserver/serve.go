@@ -100,8 +100,8 @@ func serveHTTP(ctx context.Context, s *server.MCPServer, log *zap.Logger, o Serv
 	)
 	g := newGuard(o.Guard, log)
 	mux := http.NewServeMux()
-	mux.Handle(PathMCP, g.wrap(owned.guard(streamable)))
-	mux.Handle(PathSSE, g.wrap(sseOwned.stream(sse.SSEHandler())))
+	mux.Handle(PathMCP, g.wrap(owned.guard(dropTaskStatus(streamable))))
+	mux.Handle(PathSSE, g.wrap(sseOwned.stream(dropTaskStatus(sse.SSEHandler()))))
 	mux.Handle(PathMessage, g.wrap(sseOwned.messages(sse.MessageHandler())))
 	mux.Handle(PathProtectedResource, o.Guard.Resource.handler())
 	mux.Handle(PathProtectedResource+"/", o.Guard.Resource.handler()) // the MCP endpoint's copy, and a prefixed one behind a proxy

@@ -30,6 +30,7 @@ type taskClient struct {
 	mu       sync.Mutex
 	progress map[string][]string // progress messages by token
 	heard    chan struct{}       // a progress notification arrived
+	statuses atomic.Int32        // notifications/tasks/status received
 }
 
 func newTaskClient(t *testing.T, srv *httpServer, token string) *taskClient {
@@ -43,6 +44,9 @@ func newTaskClient(t *testing.T, srv *httpServer, token string) *taskClient {
 	}
 	tc := &taskClient{Client: client.NewClient(tr), t: t, progress: map[string][]string{}, heard: make(chan struct{}, 64)}
 	tc.OnNotification(func(n mcp.JSONRPCNotification) {
+		if n.Method == mcp.MethodNotificationTasksStatus {
+			tc.statuses.Add(1)
+		}
 		if n.Method != "notifications/progress" {
 			return
 		}
@@ -235,5 +239,9 @@ func TestFanOutTaskCancelled(t *testing.T) {
 	}
 	if st, _ := op.status(id); st != mcp.TaskStatusCancelled {
 		t.Errorf("the task is %s after tasks/cancel; want cancelled", st)
+	}
+	// mcp-go would tell every open session of the task's status; the server tells no one.
+	if n, m := alice.statuses.Load(), op.statuses.Load(); n+m != 0 {
+		t.Errorf("task status notifications reached alice (%d) and the operator (%d)", n, m)
 	}
 }
