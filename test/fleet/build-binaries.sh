@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the test fleet's binaries (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, the OCM
-# hub and agent commands, the managed-serviceaccount manager, kwok, Prometheus and Thanos) from the Go module
-# proxy, once, into a cache outside the checkout keyed by the wrapper module's content. Prints the directory
+# hub and agent commands, the managed-serviceaccount manager, kwok, Prometheus, Thanos and the Helm client)
+# from the Go module proxy, once, into a cache outside the checkout keyed by the wrapper module's content. Prints the directory
 # holding the binaries.
 #
 #   FLEET_BIN_CACHE   cache root (default: ${XDG_CACHE_HOME:-$HOME/.cache}/multicluster-mcp-server/fleet-bin)
@@ -18,6 +18,8 @@ kube_ldflags="-s -w -X k8s.io/component-base/version.gitVersion=v1.36.3 -X k8s.i
 # Prometheus module v0.316.0 is Prometheus 3.16.0; Thanos reports its module version.
 prom_ldflags="-s -w -X github.com/prometheus/common/version.Version=3.16.0"
 thanos_ldflags="-s -w -X github.com/prometheus/common/version.Version=0.42.4"
+# Helm's version is its module version (the module alone says v4.3).
+helm_ldflags="-s -w -X helm.sh/helm/v4/internal/version.version=v4.3.2"
 
 # build WRAPPER NAME=PACKAGE... : builds each package of one wrapper module into its cache folder.
 build() {
@@ -43,6 +45,7 @@ build() {
 	[[ $wrapper == kube ]] && ldflags=$kube_ldflags
 	[[ $wrapper == prom ]] && ldflags=$prom_ldflags
 	[[ $wrapper == thanos ]] && ldflags=$thanos_ldflags
+	[[ $wrapper == helm ]] && ldflags=$helm_ldflags
 	for spec in "$@"; do
 		local name=${spec%%=*} pkg=${spec#*=}
 		[[ -x $out/$name ]] && continue # built by an interrupted run
@@ -75,6 +78,7 @@ msa msa=open-cluster-management.io/managed-serviceaccount/cmd
 kwok kwok=sigs.k8s.io/kwok/cmd/kwok
 prom prometheus=github.com/prometheus/prometheus/cmd/prometheus
 thanos thanos=github.com/thanos-io/thanos/cmd/thanos
+helm helm=helm.sh/helm/v4/cmd/helm
 EOF
 # One folder of links, so callers need a single path; named after the set of builds, so checkouts that
 # need different binaries do not swap each other's folder.
