@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/discovery/cached/memory"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/restmapper"
 	"k8s.io/client-go/tools/clientcmd"
@@ -52,32 +53,47 @@ func kustomize(t *testing.T, overlay string) []*unstructured.Unstructured {
 	return out
 }
 
+// hubResource is the hub's client for o's kind, in o's namespace when the kind is namespaced.
+func hubResource(t *testing.T, o *unstructured.Unstructured) dynamic.ResourceInterface {
+	t.Helper()
+	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.fleet.Hub.Kube.Discovery()))
+	m, err := mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
+	if err != nil {
+		t.Fatalf("%s %s: %v", o.GetKind(), o.GetName(), err)
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		return env.fleet.Hub.Dynamic.Resource(m.Resource).Namespace(o.GetNamespace())
+	}
+	return env.fleet.Hub.Dynamic.Resource(m.Resource)
+}
+
 // apply server-side applies objects to the hub, for real or as a dry run.
 func apply(t *testing.T, objs []*unstructured.Unstructured, dryRun bool) {
 	t.Helper()
-	ctx := context.Background()
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(env.fleet.Hub.Kube.Discovery()))
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
 	for _, o := range objs {
-		m, err := mapper.RESTMapping(o.GroupVersionKind().GroupKind(), o.GroupVersionKind().Version)
-		if err != nil {
-			t.Fatal(err)
-		}
 		data, _ := json.Marshal(o.Object)
 		opts := metav1.PatchOptions{FieldManager: "e2e", Force: ptr.To(true)}
 		if dryRun {
 			opts.DryRun = []string{metav1.DryRunAll}
 		}
-		res := env.fleet.Hub.Dynamic.Resource(m.Resource)
-		var err2 error
-		if m.Scope.Name() == meta.RESTScopeNameNamespace {
-			_, err2 = res.Namespace(o.GetNamespace()).Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts)
-		} else {
-			_, err2 = res.Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts)
-		}
-		if err2 != nil {
-			t.Fatalf("apply %s %s (dry run %v): %v", o.GetKind(), o.GetName(), dryRun, err2)
+		if _, err := hubResource(t, o).Patch(ctx, o.GetName(), types.ApplyPatchType, data, opts); err != nil {
+			t.Fatalf("apply %s %s (dry run %v): %v", o.GetKind(), o.GetName(), dryRun, err)
 		}
 	}
+}
+
+// liveObject is o as the hub holds it.
+func liveObject(t *testing.T, o *unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	live, err := hubResource(t, o).Get(ctx, o.GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("%s %s/%s on the hub: %v", o.GetKind(), o.GetNamespace(), o.GetName(), err)
+	}
+	return live
 }
 
 func pick(objs []*unstructured.Unstructured, kinds ...string) []*unstructured.Unstructured {
@@ -90,6 +106,68 @@ func pick(objs []*unstructured.Unstructured, kinds ...string) []*unstructured.Un
 		}
 	}
 	return out
+}
+
+// serviceAccountToken returns a token of that ServiceAccount on the hub, valid for an hour (the leak
+// scan knows it).
+func serviceAccountToken(t *testing.T, namespace, name string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	tr, err := env.fleet.Hub.Kube.CoreV1().ServiceAccounts(namespace).CreateToken(ctx, name,
+		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("a token of ServiceAccount %s/%s: %v", namespace, name, err)
+	}
+	env.rememberToken(tr.Status.Token)
+	return tr.Status.Token
+}
+
+// tokenKubeconfig writes a hub kubeconfig that authenticates with token.
+func tokenKubeconfig(t *testing.T, token string) string {
+	t.Helper()
+	_, _, ca := env.fleet.ServingCert()
+	kubeconfig := filepath.Join(t.TempDir(), "sa.kubeconfig")
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["hub"] = &clientcmdapi.Cluster{Server: env.fleet.Hub.URL, CertificateAuthority: ca}
+	cfg.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts["sa"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "sa"}
+	cfg.CurrentContext = "sa"
+	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	return kubeconfig
+}
+
+// checkToolPaths calls every tool path (fleet view, hub and spoke reads, a fan-out, writes, must-gather,
+// diagnose, runbooks) as an operator through srv, a read-write server started with --approval none whose
+// hub identity is the deployed ServiceAccount; how names that identity in failures.
+func checkToolPaths(t *testing.T, srv *httpServer, how string) {
+	t.Helper()
+	c := srv.streamableClient(t, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
+	calls := []struct {
+		tool string
+		args map[string]any
+		want string
+	}{
+		{"list_clusters", nil, "spoke3"},
+		{"cluster_status", map[string]any{"cluster": "spoke1"}, "Cluster spoke1: Healthy"},
+		{"cluster_status", map[string]any{"cluster": "hub"}, "Cluster local-cluster: Healthy"},
+		{"kubectl", map[string]any{"cluster": "spoke1", "command": "get pods -A"}, "managed-serviceaccount-addon-agent"},
+		{"kubectl", map[string]any{"cluster": "hub", "command": "get ns multicluster-mcp-server"}, "Active"},
+		{"kubectl", map[string]any{"cluster": "*", "command": "get ns kube-system"}, "spoke2"},
+		{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "create configmap e2e-sa-role -n default --from-literal=a=b"}, "created"},
+		{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "delete configmap e2e-sa-role -n default"}, "deleted"},
+		{"must_gather", map[string]any{"clusters": "spoke1"}, "2 of 2 cluster(s) collected"},
+		{"diagnose", map[string]any{"cluster": "spoke1"}, "[warning] pod-crashlooping (cluster spoke1): Deployment payments/payments-api"},
+		{"search_runbooks", map[string]any{"query": "lease not renewed"}, "runbook://ocm/cluster-unknown"},
+	}
+	for _, call := range calls {
+		text, isErr := callTool(t, c, call.tool, call.args)
+		if isErr || !strings.Contains(text, call.want) {
+			t.Errorf("%s %v %s: error=%v, want %q in:\n%s", call.tool, call.args, how, isErr, call.want, text)
+		}
+	}
 }
 
 // TestManifestsOnTheHub: both overlays pass a server-side dry run; then the server runs with a token of
@@ -127,30 +205,7 @@ func TestManifestsOnTheHub(t *testing.T) {
 
 	t.Run("every tool path works with exactly that role", func(t *testing.T) {
 		srv := startHTTPServer(t, "--kubeconfig", kubeconfig, "--must-gather-dir", t.TempDir(), "--approval", "none")
-		c := srv.streamableClient(t, transport.WithHTTPHeaders(map[string]string{"Authorization": "Bearer " + fleet.OperatorToken}))
-		calls := []struct {
-			tool string
-			args map[string]any
-			want string
-		}{
-			{"list_clusters", nil, "spoke3"},
-			{"cluster_status", map[string]any{"cluster": "spoke1"}, "Cluster spoke1: Healthy"},
-			{"cluster_status", map[string]any{"cluster": "hub"}, "Cluster local-cluster: Healthy"},
-			{"kubectl", map[string]any{"cluster": "spoke1", "command": "get pods -A"}, "managed-serviceaccount-addon-agent"},
-			{"kubectl", map[string]any{"cluster": "hub", "command": "get ns multicluster-mcp-server"}, "Active"},
-			{"kubectl", map[string]any{"cluster": "*", "command": "get ns kube-system"}, "spoke2"},
-			{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "create configmap e2e-sa-role -n default --from-literal=a=b"}, "created"},
-			{"kubectl_write", map[string]any{"cluster": "spoke2", "command": "delete configmap e2e-sa-role -n default"}, "deleted"},
-			{"must_gather", map[string]any{"clusters": "spoke1"}, "2 of 2 cluster(s) collected"},
-			{"diagnose", map[string]any{"cluster": "spoke1"}, "[warning] pod-crashlooping (cluster spoke1): Deployment payments/payments-api"},
-			{"search_runbooks", map[string]any{"query": "lease not renewed"}, "runbook://ocm/cluster-unknown"},
-		}
-		for _, call := range calls {
-			text, isErr := callTool(t, c, call.tool, call.args)
-			if isErr || !strings.Contains(text, call.want) {
-				t.Errorf("%s %v with the manifests' role: error=%v, want %q in:\n%s", call.tool, call.args, isErr, call.want, text)
-			}
-		}
+		checkToolPaths(t, srv, "with the manifests' role")
 	})
 
 	t.Run("an OpenShift caller's scoped token works on the hub", func(t *testing.T) {
@@ -259,22 +314,5 @@ func TestManifestsOnTheHub(t *testing.T) {
 // manifestsKubeconfig is a hub kubeconfig with a token of exactly the manifests' ServiceAccount.
 func manifestsKubeconfig(t *testing.T) string {
 	t.Helper()
-	ctx := context.Background()
-	tr, err := env.fleet.Hub.Kube.CoreV1().ServiceAccounts("multicluster-mcp-server").CreateToken(ctx, "multicluster-mcp-server",
-		&authenticationv1.TokenRequest{Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](3600)}}, metav1.CreateOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	env.rememberToken(tr.Status.Token)
-	_, _, ca := env.fleet.ServingCert()
-	kubeconfig := filepath.Join(t.TempDir(), "sa.kubeconfig")
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["hub"] = &clientcmdapi.Cluster{Server: env.fleet.Hub.URL, CertificateAuthority: ca}
-	cfg.AuthInfos["sa"] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
-	cfg.Contexts["sa"] = &clientcmdapi.Context{Cluster: "hub", AuthInfo: "sa"}
-	cfg.CurrentContext = "sa"
-	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
-		t.Fatal(err)
-	}
-	return kubeconfig
+	return tokenKubeconfig(t, serviceAccountToken(t, "multicluster-mcp-server", "multicluster-mcp-server"))
 }

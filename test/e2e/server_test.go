@@ -124,9 +124,15 @@ type httpServer struct {
 // logs the address it bound.
 func startHTTPServer(t *testing.T, args ...string) *httpServer {
 	t.Helper()
-	s := &httpServer{logs: &syncBuffer{}, done: make(chan error, 1)}
 	args = append([]string{"--transport", "http", "--listen", "127.0.0.1:0"}, args...)
-	s.cmd = exec.Command(env.serverBin, args...)
+	return runHTTPServer(t, exec.Command(env.serverBin, args...))
+}
+
+// runHTTPServer starts cmd, a command that ends up running the server's HTTP transport (the binary, or
+// a wrapper that execs it), and waits until it logs the address it bound.
+func runHTTPServer(t *testing.T, cmd *exec.Cmd) *httpServer {
+	t.Helper()
+	s := &httpServer{cmd: cmd, logs: &syncBuffer{}, done: make(chan error, 1)}
 	s.cmd.Stdout, s.cmd.Stderr = s.logs, s.logs
 	listening := s.logs.WaitFor("serving MCP over HTTP")
 	if err := s.cmd.Start(); err != nil {

@@ -15,7 +15,20 @@ const (
 	apiModule = "open-cluster-management.io/api@v1.3.0"
 	ocmModule = "open-cluster-management.io/ocm@v1.2.1"
 	msaModule = "open-cluster-management.io/managed-serviceaccount@v0.10.0"
+	// The prometheus-operator release whose ServiceMonitor CRD the Helm chart's test installs (the newest
+	// version of the repository's root module on the proxy).
+	promOperatorModule = "github.com/prometheus-operator/prometheus-operator@v0.85.0"
 )
+
+// ServiceMonitorCRD returns the path of the ServiceMonitor CRD (monitoring.coreos.com/v1) shipped in
+// the prometheus-operator module.
+func ServiceMonitorCRD(ctx context.Context) (string, error) {
+	dir, err := moduleDir(ctx, promOperatorModule)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "example", "prometheus-operator-crd", "monitoring.coreos.com_servicemonitors.yaml"), nil
+}
 
 // moduleDir downloads (or finds in the module cache) a module at an exact version and returns its folder.
 func moduleDir(ctx context.Context, modVersion string) (string, error) {
