@@ -129,7 +129,8 @@ func optionalValues(t *testing.T, h *helmCLI) {
 }
 
 // installChart installs the chart with the optional objects on (two replicas, NetworkPolicy,
-// ServiceMonitor) into the hub and uninstalls it.
+// ServiceMonitor) into the hub, runs the server as its Deployment's Pod would run (its telemetry
+// listener and shared session key included), and uninstalls it.
 func installChart(t *testing.T, h *helmCLI) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
@@ -171,6 +172,14 @@ func installChart(t *testing.T, h *helmCLI) {
 	if !slices.Equal(kinds, want) {
 		t.Errorf("the release holds %v; want %v", kinds, want)
 	}
+
+	t.Run("its ServiceAccount runs the server in-cluster through every tool path", func(t *testing.T) {
+		srv := startInCluster(t, liveObject(t, objectNamed(t, installed, "Deployment", chartName)), "--approval", "none")
+		checkToolPaths(t, srv, "in-cluster as the chart's ServiceAccount")
+		if err := srv.stop(); err != nil {
+			t.Errorf("the server did not stop cleanly: %v\n%s", err, srv.logs.String())
+		}
+	})
 
 	if _, err := h.run(t, "uninstall", "mcmcp", "--namespace", chartNamespace); err != nil {
 		t.Fatalf("helm uninstall: %v", err)

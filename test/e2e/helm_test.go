@@ -95,7 +95,8 @@ func decodeObjects(t *testing.T, manifest string) []*unstructured.Unstructured {
 
 // TestHelmChart: the chart lints with every optional value and its schema refuses bad ones; each mode
 // renders what the kustomize overlay of that mode holds (see assertEquivalent); installed into the hub
-// with the admin kubeconfig, its objects exist, and helm uninstall removes them.
+// with the admin kubeconfig, its objects exist, its ServiceAccount runs the server in-cluster through
+// every tool path, and helm uninstall removes them.
 func TestHelmChart(t *testing.T) {
 	h := newHelm(t)
 	t.Run("lint and schema", func(t *testing.T) { lintChart(t, h) })
