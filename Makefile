@@ -61,7 +61,7 @@ test-e2e: build fleet-binaries tools
 # HEAVY_BENCHTIME times. BENCH and HEAVY_BENCH choose them by regexp.
 BENCH ?= ^Benchmark(GetPods|FanOutGetNamespaces|ListClusters|DiagnoseFleet2000)
 BENCHTIME ?= 200x
-HEAVY_BENCH ?= ^Benchmark(OfflineVersusLive|FanOutDistant|ServerRSSDistant2000)
+HEAVY_BENCH ?= ^Benchmark(OfflineVersusLive|FanOutDistant|ServerRSSDistant2000|MetricsRange100)
 HEAVY_BENCHTIME ?= 3x
 bench: build fleet-binaries
 	MCMCP_SERVER_BIN=$(CURDIR)/$(BIN) FLEET_BIN_DIR=$$(bash test/fleet/build-binaries.sh) \
