@@ -56,21 +56,31 @@ func listClustersText(ctx context.Context, d Deps, args listClustersArgs) (strin
 // listClustersAnswer is list_clusters' answer as text and as data.
 func listClustersAnswer(ctx context.Context, d Deps, args listClustersArgs) (string, FleetData, error) {
 	none := FleetData{Clusters: []ClusterItem{}}
+	clusters, empty, err := selectClusters(ctx, d, args)
+	if err != nil || len(clusters) == 0 {
+		return empty, none, err
+	}
+	return fleetPage(ctx, d, clusters, args)
+}
+
+// selectClusters is the selection of args (selector, clusterset, name_prefix) that the caller may read;
+// when it is empty, the text says why.
+func selectClusters(ctx context.Context, d Deps, args listClustersArgs) ([]*clusterv1.ManagedCluster, string, error) {
 	sel, err := ocm.ParseSelector(args.Selector)
 	if err != nil {
-		return "", none, err
+		return nil, "", err
 	}
 	if args.ClusterSet != "" {
 		setSel, err := ocm.ClusterSetSelectorByName(ctx, d.Source, args.ClusterSet)
 		if err != nil {
-			return "", none, err
+			return nil, "", err
 		}
 		reqs, _ := setSel.Requirements()
 		sel = sel.Add(reqs...)
 	}
 	all, err := d.Source.ManagedClusters(ctx, sel)
 	if err != nil {
-		return "", none, err
+		return nil, "", err
 	}
 	if args.ClusterSet == "" {
 		// Clusters the archive holds without hub data about them (a plain cluster must-gather).
@@ -104,11 +114,11 @@ func listClustersAnswer(ctx context.Context, d Deps, args listClustersArgs) (str
 			if args.Selector != "" || args.ClusterSet != "" {
 				filter = " that matches" + describeFilter(args)
 			}
-			return fmt.Sprintf("No ManagedCluster on %s that you may read%s. Reading a cluster needs a permission on it in the hub's RBAC: ask the fleet's administrators.", d.Source.Where(), filter), none, nil
+			return nil, fmt.Sprintf("No ManagedCluster on %s that you may read%s. Reading a cluster needs a permission on it in the hub's RBAC: ask the fleet's administrators.", d.Source.Where(), filter), nil
 		}
-		return fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), none, nil
+		return nil, fmt.Sprintf("No ManagedCluster on %s matches%s.", d.Source.Where(), describeFilter(args)), nil
 	}
-	return fleetPage(ctx, d, clusters, args)
+	return clusters, "", nil
 }
 
 func describeFilter(args listClustersArgs) string {

@@ -27,6 +27,12 @@ type clusterRow struct {
 	cells   func() []string
 	reasons []string
 	unknown bool // no OCM state (a plain cluster must-gather)
+	// The state the cells show, as values (the fleet dashboard's matrix).
+	joined, available string
+	lease             ocm.LeaseState
+	addOnsHealthy     int
+	addOnsTotal       int
+	hub               bool // the hub registered as a ManagedCluster of itself (local-cluster)
 }
 
 func (r clusterRow) attention() bool { return len(r.reasons) > 0 }
@@ -52,7 +58,8 @@ func clusterRows(ctx context.Context, d Deps, clusters []*clusterv1.ManagedClust
 		set := mc.Labels[ocm.ClusterSetLabel]
 		if ocm.StateUnknown(mc) {
 			const u = "unknown"
-			rows = append(rows, clusterRow{name: mc.Name, set: set, unknown: true, cells: func() []string { return []string{mc.Name, u, u, u, u, "", u, "", u, u} }})
+			rows = append(rows, clusterRow{name: mc.Name, set: set, unknown: true, joined: u, available: u, hub: ocm.IsLocalCluster(mc),
+				cells: func() []string { return []string{mc.Name, u, u, u, u, "", u, "", u, u} }})
 			continue
 		}
 		lease, err := d.Source.Lease(ctx, mc.Name)
@@ -91,10 +98,11 @@ func clusterRows(ctx context.Context, d Deps, clusters []*clusterv1.ManagedClust
 			reasons = append(reasons, "add-ons unhealthy")
 		}
 		total := len(addons)
-		rows = append(rows, clusterRow{name: mc.Name, set: set, reasons: reasons, cells: func() []string {
-			return []string{mc.Name, fmt.Sprint(mc.Spec.HubAcceptsClient), joined, available, mc.Status.Version.Kubernetes, set, ls.Short(),
-				taintsShort(mc.Spec.Taints), fmt.Sprintf("%d/%d", healthy, total), output.Age(mc.CreationTimestamp.Time, now)}
-		}})
+		rows = append(rows, clusterRow{name: mc.Name, set: set, reasons: reasons, joined: joined, available: available, lease: ls,
+			addOnsHealthy: healthy, addOnsTotal: total, hub: ocm.IsLocalCluster(mc), cells: func() []string {
+				return []string{mc.Name, fmt.Sprint(mc.Spec.HubAcceptsClient), joined, available, mc.Status.Version.Kubernetes, set, ls.Short(),
+					taintsShort(mc.Spec.Taints), fmt.Sprintf("%d/%d", healthy, total), output.Age(mc.CreationTimestamp.Time, now)}
+			}})
 	}
 	return byGroupThenName(rows), nil
 }

@@ -209,7 +209,8 @@ func Register(s *server.MCPServer, d Deps) {
 		}
 		s.AddTools(tools...)
 	}
-	add(listClusters(d), clusterStatus(d))
+	add(listClusters(d), clusterStatus(d), dashboardTool(d))
+	registerDashboard(s)
 	if d.Clusters != nil {
 		add(diagnoseTool(d))
 	}

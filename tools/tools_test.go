@@ -69,9 +69,9 @@ func TestToolDefinitions(t *testing.T) {
 		deps Deps
 		want []string
 	}{
-		{"live", live, []string{"cluster_status", "diagnose", "kubectl", "kubectl_write", "list_clusters", "metrics_alerts", "metrics_query", "metrics_series", "must_gather", "search_runbooks"}},
-		{"read-only", ro, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "metrics_alerts", "metrics_query", "metrics_series", "search_runbooks"}},
-		{"offline", offline, []string{"cluster_status", "diagnose", "kubectl", "list_clusters", "metrics_alerts", "must_gather_summary", "search_runbooks"}},
+		{"live", live, []string{"cluster_status", "diagnose", "fleet_dashboard", "kubectl", "kubectl_write", "list_clusters", "metrics_alerts", "metrics_query", "metrics_series", "must_gather", "search_runbooks"}},
+		{"read-only", ro, []string{"cluster_status", "diagnose", "fleet_dashboard", "kubectl", "list_clusters", "metrics_alerts", "metrics_query", "metrics_series", "search_runbooks"}},
+		{"offline", offline, []string{"cluster_status", "diagnose", "fleet_dashboard", "kubectl", "list_clusters", "metrics_alerts", "must_gather_summary", "search_runbooks"}},
 	}
 	snake := regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`)
 	for _, m := range modes {

@@ -52,6 +52,7 @@ func New(log *zap.Logger, deps tools.Deps, auditLog *audit.Logger, middlewares .
 		server.WithResourceCapabilities(false, false),
 		server.WithPromptCapabilities(false),
 		server.WithLogging(),
+		server.WithExtensions(tools.Extensions()),
 		server.WithLogger(logging.Slog(log.Named("mcp"))),
 	}
 	// Long calls (must_gather, fan-outs) may run as tasks, each visible to its caller only (tasks.go). Its
