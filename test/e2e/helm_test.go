@@ -108,6 +108,7 @@ func TestHelmChart(t *testing.T) {
 			{"read-only", nil},
 			{"read-write", []string{"mode=read-write"}},
 			{"read-write-manifestwork-grant", []string{"mode=read-write", "manifestWorkGrant=true"}},
+			{"read-write-addon", []string{"mode=read-write", "addon.enabled=true"}},
 		}
 		for _, m := range modes {
 			t.Run(m.overlay, func(t *testing.T) {
@@ -137,6 +138,7 @@ func lintChart(t *testing.T, h *helmCLI) {
 		{"defaults", nil, ""},
 		{"read-write", []string{"mode=read-write"}, ""},
 		{"manifestwork grant", []string{"mode=read-write", "manifestWorkGrant=true"}, ""},
+		{"add-on", []string{"mode=read-write", "addon.enabled=true", "addon.clusterSet=prod"}, ""},
 		{"replicas with a generated session key", []string{"replicas=3"}, ""},
 		{"replicas with an existing session key", []string{"replicas=2", "sessionKey.existingSecret=mcp-session"}, ""},
 		{"tls", []string{"tls.secretName=mcp-tls"}, ""},
@@ -148,6 +150,7 @@ func lintChart(t *testing.T, h *helmCLI) {
 		{"resources and extra args", []string{"resources.limits.memory=1Gi", "extraArgs={--approval=destructive}"}, ""},
 		{"unknown mode", []string{"mode=admin"}, "at '/mode': value must be one of 'read-only', 'read-write'"},
 		{"no replicas", []string{"replicas=0"}, "at '/replicas': minimum: got 0, want 1"},
+		{"add-on selecting every cluster", []string{"addon.enabled=true", "addon.clusterSelector=null"}, "at '/addon': missing property 'clusterSelector'"},
 		{"misspelt value", []string{"networkPolicy.enable=true"}, "additional properties 'enable' not allowed"},
 		{"plain HTTP cluster proxy", []string{"clusterProxy.url=http://proxy:9092"}, "at '/clusterProxy/url'"},
 		{"extra arg that is no flag", []string{"extraArgs={approval}"}, "at '/extraArgs/0'"},
@@ -185,7 +188,7 @@ func lintChart(t *testing.T, h *helmCLI) {
 //     order, env, ports, probes, resources, security context and mounts, the volumes) except the pod
 //     template's labels (Helm's beside the selector's, which is the same) and the image pull policy the
 //     chart sets;
-//   - the Service's spec is the same.
+//   - the Service's spec is the same, and so are the add-on's Placement's and ManagedClusterSetBinding's.
 func assertEquivalent(t *testing.T, overlay, chart []*unstructured.Unstructured) {
 	t.Helper()
 	key := func(o *unstructured.Unstructured) string {
@@ -217,7 +220,7 @@ func assertEquivalent(t *testing.T, overlay, chart []*unstructured.Unstructured)
 			fields = [][]string{{"roleRef"}, {"subjects"}}
 		case "ServiceAccount":
 			fields = [][]string{{"automountServiceAccountToken"}}
-		case "Service":
+		case "Service", "Placement", "ManagedClusterSetBinding":
 			fields = [][]string{{"spec"}}
 		case "Deployment":
 			w, g = deploymentForComparison(t, w), deploymentForComparison(t, g)
