@@ -36,6 +36,8 @@ func diagnoseTool(d Deps) server.ServerTool {
 		mcp.WithDestructiveHintAnnotation(false),
 		mcp.WithIdempotentHintAnnotation(true),
 		mcp.WithOpenWorldHintAnnotation(false),
+		// Fleet-wide it reads every cluster: it may run as a task, which tasks/cancel stops.
+		mcp.WithTaskSupport(mcp.TaskSupportOptional),
 	)
 	handler := mcp.NewTypedToolHandler(func(ctx context.Context, _ mcp.CallToolRequest, args diagnoseArgs) (*mcp.CallToolResult, error) {
 		if args.Cluster != "" {

@@ -245,3 +245,25 @@ func TestFanOutTaskCancelled(t *testing.T) {
 		t.Errorf("task status notifications reached alice (%d) and the operator (%d)", n, m)
 	}
 }
+
+// TestDiagnoseAsTask runs a fleet-wide diagnose as a task and reads its report with tasks/result, which
+// waits for it.
+func TestDiagnoseAsTask(t *testing.T) {
+	srv := startHTTPServer(t, "--kubeconfig", env.hubKubeconfig, "--msa-name", "e2e-tasks")
+	op := newTaskClient(t, srv, fleet.OperatorToken)
+	id := op.startTask("diagnose", map[string]any{}, "diag")
+	res, rpcErr := op.rpc("tasks/result", map[string]any{"taskId": id})
+	var result mcp.CallToolResult
+	if rpcErr != "" || json.Unmarshal(res, &result) != nil || len(result.Content) == 0 || result.IsError {
+		t.Fatalf("tasks/result: %s %s", res, rpcErr)
+	}
+	text := result.Content[0].(mcp.TextContent).Text
+	for _, c := range []string{"spoke1", "spoke2", "spoke3"} {
+		if !strings.Contains(text, c) {
+			t.Errorf("the fleet-wide report does not name %s:\n%s", c, text)
+		}
+	}
+	if st, _ := op.status(id); st != mcp.TaskStatusCompleted {
+		t.Errorf("after its result the task is %s; want completed", st)
+	}
+}
