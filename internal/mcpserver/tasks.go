@@ -122,7 +122,11 @@ func (t *tasks) finished(id string, cancelled bool) {
 		return
 	}
 	e.finished = t.now()
-	delete(t.starting, e.request)
+	// A task cancelled before its work began stays starting: its work still begins, under the task's
+	// own context (detach.go), and attach ends it at once.
+	if !cancelled {
+		delete(t.starting, e.request)
+	}
 	if cancelled {
 		e.cancelled = true
 		if e.cancel != nil {
@@ -137,6 +141,9 @@ func (t *tasks) pruneLocked() {
 	for id, e := range t.byID {
 		if !e.finished.IsZero() && e.finished.Before(cut) {
 			delete(t.byID, id)
+			if e.request != nil && t.starting[e.request] == id {
+				delete(t.starting, e.request)
+			}
 		}
 	}
 }

@@ -213,3 +213,22 @@ func TestTaskEndsWithTheServer(t *testing.T) {
 		t.Fatal("stopping the server did not end the task")
 	}
 }
+
+// TestTaskCancelledBeforeItsWorkBegins: tasks/cancel may come before mcp-go's goroutine reaches the
+// middleware (a loaded machine schedules it late). The work must still start under the task's own
+// context, and end at once with the cancellation, not under the request's.
+func TestTaskCancelledBeforeItsWorkBegins(t *testing.T) {
+	tk := newTasks(nil)
+	info := &server.RequestProtocolInfo{}
+	ctx := server.WithRequestProtocolInfo(auth.WithCaller(context.Background(), identities["alice"]), info)
+	tk.created(ctx, "t1")
+	tk.finished("t1", true) // tasks/cancel, answered before the work began
+	var cause error
+	attached := tk.attach(info, func(err error) { cause = err })
+	if !attached || cause != errTaskCancelled {
+		t.Errorf("attach after the cancel: attached %v, cancelled with %v; want the task's own context, cancelled", attached, cause)
+	}
+	if len(tk.starting) != 0 {
+		t.Errorf("%d tasks still starting", len(tk.starting))
+	}
+}
