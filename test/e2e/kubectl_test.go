@@ -375,15 +375,7 @@ func TestFanOutHungSpoke(t *testing.T) {
 	if text, isErr := callTool(t, c, "kubectl", map[string]any{"cluster": "hub,spoke1,spoke2", "command": "get ns default"}); isErr {
 		t.Fatal(text)
 	}
-	spoke2 := env.fleet.Spoke("spoke2")
-	if err := spoke2.APIServer.Pause(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := spoke2.APIServer.Resume(); err != nil {
-			t.Fatal(err)
-		}
-	}()
+	pauseUntilCleanup(t, env.fleet.Spoke("spoke2").APIServer)
 	began := time.Now()
 	text, isErr := callTool(t, c, "kubectl", map[string]any{"cluster": "hub,spoke1,spoke2", "command": "get ns kube-system", "timeout": "5s"})
 	took := time.Since(began)

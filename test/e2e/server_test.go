@@ -273,6 +273,20 @@ func tableRows(t *testing.T, text string) []map[string]string {
 
 // stopUntilCleanup stops a fleet process for the rest of the test; the cleanup starts it again and waits
 // until the hub sees the cluster available, so that later tests find the fleet whole.
+// pauseUntilCleanup freezes a process (SIGSTOP: it holds its connections and answers nothing, as a hung
+// API server does) until the test ends.
+func pauseUntilCleanup(t *testing.T, p *fleet.Process) {
+	t.Helper()
+	if err := p.Pause(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := p.Resume(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
 func stopUntilCleanup(t *testing.T, p *fleet.Process, cluster string) {
 	t.Helper()
 	p.Stop(10 * time.Second)

@@ -201,15 +201,7 @@ func TestFanOutTaskCancelled(t *testing.T) {
 	if text, isErr := callTool(t, op.Client, "kubectl", map[string]any{"cluster": "spoke1,spoke2,spoke3", "command": "get ns default"}); isErr {
 		t.Fatal(text)
 	}
-	spoke2 := env.fleet.Spoke("spoke2")
-	if err := spoke2.APIServer.Pause(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() {
-		if err := spoke2.APIServer.Resume(); err != nil {
-			t.Fatal(err)
-		}
-	}()
+	pauseUntilCleanup(t, env.fleet.Spoke("spoke2").APIServer)
 	id := op.startTask("kubectl", map[string]any{"cluster": "spoke1,spoke2,spoke3", "command": "get ns kube-system", "timeout": "5m"}, "fan")
 	if got := op.waitProgress("fan", 1, time.Minute); !strings.HasPrefix(got[0], "spoke1: ok") {
 		t.Fatalf("first progress: %q", got)
