@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/mcp"
+	"k8s.io/apimachinery/pkg/util/wait"
 )
 
 // chromiumPath is the Debian package's browser.
@@ -145,8 +146,14 @@ func browser(t *testing.T) context.Context {
 		t.Fatalf("this test renders the dashboard in Chromium, and %s is missing (%v): install the Debian package with `apt-get install -y chromium` (.ci/run does)", chromiumPath, err)
 	}
 	out := &syncBuffer{}
+	// Not t.TempDir: Chromium's helper processes may still write to the profile for a moment after the
+	// browser ends, and t.TempDir fails the test when its removal races them.
+	profile, err := os.MkdirTemp("", "mcmcp-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(t.TempDir()), chromedp.CombinedOutput(out),
+		chromedp.ExecPath(chromiumPath), chromedp.UserDataDir(profile), chromedp.CombinedOutput(out),
 		chromedp.Headless, chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun, chromedp.NoDefaultBrowserCheck,
 		// Without these, Chromium waits on the closed network for its own services.
 		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-background-networking", true),
@@ -170,11 +177,13 @@ func browser(t *testing.T) context.Context {
 	if err := chromedp.Run(ctx); err != nil {
 		cancelCtx()
 		cancelAlloc()
+		removeProfile(t, profile)
 		t.Fatalf("starting %s: %v\n%s", chromiumPath, err, out.String())
 	}
 	t.Cleanup(func() {
 		cancelCtx()
 		cancelAlloc()
+		removeProfile(t, profile)
 		mu.Lock()
 		defer mu.Unlock()
 		if len(exceptions) > 0 {
@@ -191,3 +200,15 @@ func browser(t *testing.T) context.Context {
 type cell struct{ text, level string }
 
 func (c cell) String() string { return fmt.Sprintf("%q (%s)", c.text, c.level) }
+
+// removeProfile removes the browser's profile once its last writer is gone: the removal is tried again
+// until it leaves nothing, for up to 30 s.
+func removeProfile(t *testing.T, dir string) {
+	t.Helper()
+	err := wait.PollUntilContextTimeout(context.Background(), 100*time.Millisecond, 30*time.Second, true, func(context.Context) (bool, error) {
+		return os.RemoveAll(dir) == nil, nil
+	})
+	if err != nil {
+		t.Errorf("the Chromium profile %s could not be removed: %v", dir, err)
+	}
+}

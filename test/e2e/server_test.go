@@ -15,6 +15,9 @@ import (
 	"github.com/mark3labs/mcp-go/client"
 	"github.com/mark3labs/mcp-go/client/transport"
 	"github.com/mark3labs/mcp-go/mcp"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
@@ -271,8 +274,6 @@ func tableRows(t *testing.T, text string) []map[string]string {
 	return rows
 }
 
-// stopUntilCleanup stops a fleet process for the rest of the test; the cleanup starts it again and waits
-// until the hub sees the cluster available, so that later tests find the fleet whole.
 // pauseUntilCleanup freezes a process (SIGSTOP: it holds its connections and answers nothing, as a hung
 // API server does) until the test ends.
 func pauseUntilCleanup(t *testing.T, p *fleet.Process) {
@@ -287,15 +288,49 @@ func pauseUntilCleanup(t *testing.T, p *fleet.Process) {
 	})
 }
 
+// stopUntilCleanup stops a fleet process for the rest of the test; the cleanup starts it again and waits
+// until the hub sees the cluster available and every add-on that was available before available again,
+// so that later tests find the fleet whole (an add-on's status lags its cluster's by up to a minute).
 func stopUntilCleanup(t *testing.T, p *fleet.Process, cluster string) {
 	t.Helper()
+	addons := availableAddOns(t, cluster)
 	p.Stop(10 * time.Second)
 	t.Cleanup(func() {
 		if err := p.Start(); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.fleet.WaitClusterCondition(context.Background(), cluster, "ManagedClusterConditionAvailable", "True", 3*time.Minute); err != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := env.fleet.WaitClusterCondition(ctx, cluster, "ManagedClusterConditionAvailable", "True", 3*time.Minute); err != nil {
 			t.Fatal(err)
 		}
+		err := wait.PollUntilContextCancel(ctx, 500*time.Millisecond, true, func(ctx context.Context) (bool, error) {
+			now := availableAddOns(t, cluster)
+			for name := range addons {
+				if !now[name] {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
+		if err != nil {
+			t.Fatalf("the add-ons of %s available before the stop (%v) are not all available again: %v", cluster, addons, err)
+		}
 	})
+}
+
+// availableAddOns are the cluster's ManagedClusterAddOns whose Available condition is True.
+func availableAddOns(t *testing.T, cluster string) map[string]bool {
+	t.Helper()
+	list, err := env.fleet.HubAddon.AddonV1alpha1().ManagedClusterAddOns(cluster).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, a := range list.Items {
+		if meta.IsStatusConditionTrue(a.Status.Conditions, "Available") {
+			out[a.Name] = true
+		}
+	}
+	return out
 }
