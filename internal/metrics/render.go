@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 )
 
 // Answer is a query's outcome with what the compact form says about it.
@@ -241,28 +243,12 @@ func splitLabels(metrics []model.Metric) (model.Metric, []model.LabelName) {
 	return common, differing
 }
 
-// writeTable aligns cells in columns two spaces apart.
+// writeTable renders rows, the first the header, as every table of the server is rendered.
 func writeTable(b *strings.Builder, rows [][]string) {
 	if len(rows) == 0 {
 		return
 	}
-	widths := make([]int, len(rows[0]))
-	for _, r := range rows {
-		for i, c := range r {
-			if n := len([]rune(c)); n > widths[i] {
-				widths[i] = n
-			}
-		}
-	}
-	for _, r := range rows {
-		for i, c := range r {
-			b.WriteString(c)
-			if i < len(r)-1 {
-				b.WriteString(strings.Repeat(" ", widths[i]-len([]rune(c))+2))
-			}
-		}
-		b.WriteString("\n")
-	}
+	b.WriteString((&output.Table{Header: rows[0], Rows: rows[1:]}).String())
 }
 
 // FormatValue prints a sample value briefly: integers whole, others with four significant digits,

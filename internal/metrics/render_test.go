@@ -108,7 +108,7 @@ func TestRenderScalarStringAndEmpty(t *testing.T) {
 		t.Error(out)
 	}
 	one := Render(Answer{Source: "s", Query: `up{job="x"}`, Value: model.Vector{sample(1, "__name__", "up", "job", "x", "cluster", "a")}, Time: at}, 10)
-	if !strings.Contains(one, `Labels of every series: up{job="x"}`) || !strings.Contains(one, "CLUSTER  VALUE\na        1") {
+	if !strings.Contains(one, `Labels of every series: up{job="x"}`) || !strings.Contains(one, "CLUSTER   VALUE\na         1") {
 		t.Errorf("one series:\n%s", one)
 	}
 }

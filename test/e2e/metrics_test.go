@@ -17,6 +17,7 @@ import (
 
 	"github.com/mark3labs/mcp-go/client"
 
+	"github.com/ocm-fleet/multicluster-mcp-server/internal/output"
 	"github.com/ocm-fleet/multicluster-mcp-server/test/fleet"
 )
 
@@ -60,7 +61,7 @@ func parseAlerts(t *testing.T, text string) alertAnswer {
 	return a
 }
 
-// alertTable reads the CLUSTER ALERT SEVERITY STATE SINCE SUMMARY table (columns two spaces apart; a
+// alertTable reads the CLUSTER ALERT SEVERITY STATE SINCE SUMMARY table (the server's table layout; a
 // cell may hold one space, as "4m2s ago"); lines around it (a fan-out's status, notes) are no rows.
 func alertTable(text string) []map[string]string {
 	lines := strings.Split(text, "\n")
@@ -74,36 +75,19 @@ func alertTable(text string) []map[string]string {
 	if h < 0 {
 		return nil
 	}
-	header := lines[h]
-	var starts []int
-	var names []string
-	for i := 0; i < len(header); {
-		for i < len(header) && header[i] == ' ' {
-			i++
-		}
-		if i >= len(header) {
-			break
-		}
-		end := strings.Index(header[i:], "  ")
-		if end < 0 {
-			end = len(header)
-		} else {
-			end += i
-		}
-		starts, names = append(starts, i), append(names, header[i:end])
-		i = end
+	end := h + 1
+	for end < len(lines) && strings.TrimSpace(lines[end]) != "" {
+		end++
+	}
+	names, cells, ok := output.ParseTable(strings.Join(lines[h:end], "\n"))
+	if !ok {
+		return nil
 	}
 	var rows []map[string]string
-	for _, line := range lines[h+1:] {
+	for _, c := range cells {
 		row := map[string]string{}
-		for k, st := range starts {
-			end := len(line)
-			if k+1 < len(starts) && starts[k+1] < len(line) {
-				end = starts[k+1]
-			}
-			if st < end {
-				row[names[k]] = strings.TrimSpace(line[st:end])
-			}
+		for k, name := range names {
+			row[name] = c[k]
 		}
 		if row["STATE"] == "firing" || row["STATE"] == "pending" {
 			rows = append(rows, row)
