@@ -224,17 +224,22 @@ func (l *Logger) write(ctx context.Context, req mcp.CallToolRequest, rec *Record
 			fields = append(fields, zap.String("approvedBy", sum.ApprovedBy))
 		}
 	}
-	outcome := "ok"
+	fields = append(fields, zap.String("outcome", Outcome(ctx, res, err)))
+	l.z.Info("tool call", fields...)
+}
+
+// Outcome names how a tool call ended: cancelled (tasks/cancel, or the client went away: what the call
+// returned reached no one), failed (the handler's error), error (the tool answered with an error) or ok.
+func Outcome(ctx context.Context, res *mcp.CallToolResult, err error) string {
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
-		outcome = "cancelled" // tasks/cancel, or the client went away: what the call returned reached no one
+		return "cancelled"
 	case err != nil:
-		outcome = "failed"
+		return "failed"
 	case res != nil && res.IsError:
-		outcome = "error"
+		return "error"
 	}
-	fields = append(fields, zap.String("outcome", outcome))
-	l.z.Info("tool call", fields...)
+	return "ok"
 }
 
 // describeCommand returns the verb and resource words of a kubectl command line, or nothing if it

@@ -107,16 +107,12 @@ func FromHTTPHeaders(ctx context.Context, h propagation.HeaderCarrier) context.C
 func (c *call) finish(ctx context.Context, res *mcp.CallToolResult, err error) string {
 	m := c.t.m
 	sum, audited := audit.SummaryFrom(ctx)
-	outcome := "ok"
+	outcome := audit.Outcome(ctx, res, err)
 	switch {
 	case audited && sum.Decision == "refused":
 		outcome = "refused"
 	case audited && sum.Decision == "denied":
 		outcome = "denied"
-	case err != nil:
-		outcome = "failed"
-	case res != nil && res.IsError:
-		outcome = "error"
 	}
 	m.calls.WithLabelValues(c.tool, outcome).Inc()
 	if !audited {

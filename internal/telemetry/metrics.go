@@ -18,7 +18,7 @@ type metrics struct {
 func newMetrics(r *prometheus.Registry) *metrics {
 	m := &metrics{
 		calls: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "mcmcp_tool_calls_total",
-			Help: "Tool calls by tool and outcome (ok, error: the tool answered with an error, failed, refused, denied)."},
+			Help: "Tool calls by tool and outcome (ok, error: the tool answered with an error, failed, cancelled, refused, denied)."},
 			[]string{"tool", "outcome"}),
 		callSeconds: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "mcmcp_tool_call_duration_seconds",
 			Help: "How long tool calls took, by tool.", Buckets: []float64{.01, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60, 120, 300}},
