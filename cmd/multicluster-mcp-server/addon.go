@@ -52,7 +52,7 @@ func addonCheck(registry *ocm.Registry, provider *auth.Provider) selfaddon.Check
 			out.Credentials = selfaddon.Step{Status: metav1.ConditionFalse, Reason: "CredentialsNotIssued", Message: r.Credentials.Error()}
 		} else {
 			out.Credentials = selfaddon.Step{Status: metav1.ConditionTrue, Reason: "TokenIssued",
-				Message: fmt.Sprintf("the token of ManagedServiceAccount %s/%s is in hand", cluster, cfgMSAName(provider))}
+				Message: fmt.Sprintf("the token of ManagedServiceAccount %s/%s is in hand", cluster, provider.GrantName())}
 		}
 		switch {
 		case r.GrantErr != nil:
@@ -73,5 +73,3 @@ func addonCheck(registry *ocm.Registry, provider *auth.Provider) selfaddon.Check
 		return out
 	}
 }
-
-func cfgMSAName(p *auth.Provider) string { return p.GrantName() }

@@ -191,10 +191,7 @@ func serve(cmd *cobra.Command, cfg *config.Config) error {
 		Authz:             newAuthorizer(hub, cfg),
 		Index:             idx,
 	}, sh.audit, toolMiddlewares(tel)...)
-	tel.Gauge("mcmcp_cache_entries", "Entries of the server's caches: spoke-clients (clusters' credentials and clients), kubectl-connections (clusters' connections and API discovery).",
-		map[string]string{"cache": "spoke-clients"}, func() float64 { return float64(provider.CachedClusters()) })
-	tel.Gauge("mcmcp_cache_entries", "Entries of the server's caches: spoke-clients (clusters' credentials and clients), kubectl-connections (clusters' connections and API discovery).",
-		map[string]string{"cache": "kubectl-connections"}, func() float64 { return float64(sh.engine.CachedConnections()) })
+	tel.CacheSizes(map[string]func() int{"spoke-clients": provider.CachedClusters, "kubectl-connections": sh.engine.CachedConnections})
 	opts := serveOptions(cfg, tel)
 	opts.Ready = registry.Ready
 	if !cfg.InsecureNoAuth {

@@ -112,9 +112,13 @@ func (t *Telemetry) Registry() *prometheus.Registry { return t.registry }
 // Tracing says whether spans are exported.
 func (t *Telemetry) Tracing() bool { return t.sdk != nil }
 
-// Gauge registers a gauge read from fn at each scrape, e.g. a cache's size.
-func (t *Telemetry) Gauge(name, help string, labels prometheus.Labels, fn func() float64) {
-	t.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels}, fn))
+// CacheSizes registers mcmcp_cache_entries{cache}, each cache's size read at each scrape.
+func (t *Telemetry) CacheSizes(sizes map[string]func() int) {
+	for name, size := range sizes {
+		t.registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "mcmcp_cache_entries",
+			Help:        "Entries of the server's caches: spoke-clients (clusters' credentials and clients), kubectl-connections (clusters' connections and API discovery).",
+			ConstLabels: prometheus.Labels{"cache": name}}, func() float64 { return float64(size()) }))
+	}
 }
 
 // WrapTransport instruments an API client's transport: one span per request, child of the span in the

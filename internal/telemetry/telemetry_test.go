@@ -111,6 +111,7 @@ func TestCallsAreCountedByToolClusterOutcomeAndReason(t *testing.T) {
 	tel.Provisioned(2*time.Second, nil)
 	tel.Provisioned(time.Second, errors.New("no token"))
 	tel.HTTPRefused("unauthenticated")
+	tel.CacheSizes(map[string]func() int{"spoke-clients": func() int { return 3 }})
 
 	for _, c := range []struct {
 		name   string
@@ -137,6 +138,7 @@ func TestCallsAreCountedByToolClusterOutcomeAndReason(t *testing.T) {
 		{"mcmcp_credential_provisions_total", map[string]string{"outcome": "failed"}, 1},
 		{"mcmcp_credential_provision_duration_seconds", nil, 2},
 		{"mcmcp_http_refusals_total", map[string]string{"reason": "unauthenticated"}, 1},
+		{"mcmcp_cache_entries", map[string]string{"cache": "spoke-clients"}, 3},
 	} {
 		if got := value(t, reg, c.name, c.labels); got != c.want {
 			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
