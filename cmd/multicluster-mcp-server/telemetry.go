@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/mark3labs/mcp-go/server"
@@ -15,9 +16,12 @@ import (
 // startTelemetry builds the server's own metrics and traces and serves the metrics listener until ctx
 // ends or stop is called. The returned stop flushes the spans not yet exported.
 func startTelemetry(ctx context.Context, cfg *config.Config, log *zap.Logger) (*telemetry.Telemetry, func(), error) {
-	ca, err := telemetry.ReadCA(cfg.OTLPCAFile)
-	if err != nil {
-		return nil, nil, &config.Error{Setting: "otlp-ca-file", Err: err}
+	var ca []byte
+	if cfg.OTLPCAFile != "" {
+		var err error
+		if ca, err = os.ReadFile(cfg.OTLPCAFile); err != nil {
+			return nil, nil, &config.Error{Setting: "otlp-ca-file", Err: err}
+		}
 	}
 	tel, err := telemetry.New(telemetry.Options{Listen: cfg.TelemetryListen, OTLPEndpoint: cfg.OTLPEndpoint, OTLPCA: ca,
 		ServiceVersion: version.Version()}, log.Named("telemetry"))

@@ -16,7 +16,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -50,8 +49,6 @@ type Options struct {
 	OTLPCA []byte
 	// ServiceVersion is the resource's service.version.
 	ServiceVersion string
-	// OnListen is told the metrics listener's bound address (tests listen on port 0).
-	OnListen func(net.Addr)
 }
 
 // Telemetry holds the metrics registry and the tracer provider of one server.
@@ -146,9 +143,6 @@ func (t *Telemetry) Start(ctx context.Context) (wait func(), err error) {
 	if err != nil {
 		return nil, fmt.Errorf("listening on %s: %w", t.opts.Listen, err)
 	}
-	if t.opts.OnListen != nil {
-		t.opts.OnListen(ln.Addr())
-	}
 	mux := http.NewServeMux()
 	mux.Handle(PathMetrics, promhttp.HandlerFor(t.registry, promhttp.HandlerOpts{Registry: t.registry}))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
@@ -179,12 +173,4 @@ func (t *Telemetry) Shutdown(ctx context.Context) error {
 		return fmt.Errorf("flushing traces to %s: %w", t.opts.OTLPEndpoint, err)
 	}
 	return nil
-}
-
-// ReadCA reads an OTLP CA file named in the settings.
-func ReadCA(path string) ([]byte, error) {
-	if path == "" {
-		return nil, nil
-	}
-	return os.ReadFile(path)
 }

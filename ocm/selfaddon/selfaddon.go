@@ -109,12 +109,6 @@ func New(addons addonclient.Interface, cluster clusterclient.Interface, o Option
 	return a, nil
 }
 
-// Name is the add-on's name.
-func (a *Addon) Name() string { return a.opts.Name }
-
-// Placements are the Placements that decide.
-func (a *Addon) Placements() []Placement { return a.opts.Placements }
-
 // Start registers the ClusterManagementAddOn (created, or brought back to the install strategy the
 // server is started with), starts watching the PlacementDecisions and waits until they are read.
 func (a *Addon) Start(ctx context.Context) error {
